@@ -1,0 +1,3 @@
+module github.com/ollystack/ollystack/exporter/signalstoreexporter
+
+go 1.26.0

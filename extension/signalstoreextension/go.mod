@@ -1,0 +1,3 @@
+module github.com/ollystack/ollystack/extension/signalstoreextension
+
+go 1.26.0

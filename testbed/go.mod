@@ -1,0 +1,3 @@
+module github.com/ollystack/ollystack/testbed
+
+go 1.26.0
