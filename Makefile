@@ -22,7 +22,7 @@ BENCH_FLAGS   ?= -run=^$$ -bench=$(BENCH) -benchmem -short
 FUZZTIME      ?= 30s
 
 .DEFAULT_GOAL := build
-.PHONY: run build tools test test-unit test-e2e lint bench fuzz tidy check-versions clean
+.PHONY: run build tools test test-unit test-e2e loadtest lint bench fuzz tidy check-versions clean
 
 ## tools: install the pinned OCB builder and telemetrygen into .tools/bin
 tools: $(BUILDER) $(TELEMETRYGEN)
@@ -54,6 +54,10 @@ test-unit:
 test-e2e: $(TELEMETRYGEN)
 	cd testbed && OLLYSTACK_BINARY=$(BINARY) OLLYSTACK_TELEMETRYGEN=$(TELEMETRYGEN) \
 		go test -count=1 -timeout 20m ./...
+
+## loadtest: the testbed's load scenarios against the built binary; results in testbed/results/load.md
+loadtest: build
+	cd testbed && OLLYSTACK_LOAD=1 OLLYSTACK_BINARY=$(BINARY) go test -count=1 -timeout 60m -run '^TestLoad$$' -v .
 
 ## lint: gofmt and go vet on every module
 lint:

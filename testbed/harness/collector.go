@@ -82,8 +82,20 @@ func (e *Env) Start(t testing.TB, configTemplate string) *Collector {
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c := &Collector{Env: e, ConfigPath: path, logs: &syncBuffer{}, exited: make(chan struct{})}
-	c.cmd = exec.Command(BinaryPath(t), "--config", path)
+	c := e.StartArgs(t, "--config", path)
+	c.ConfigPath = path
+	return c
+}
+
+// StartArgs starts the binary with args in the Env's directory (where relative paths of a config
+// resolve) and waits until the health_check extension on Env.Health answers 200; args must make
+// the collector serve health there, e.g. with
+// --set=extensions::health_check::endpoint=127.0.0.1:PORT.
+func (e *Env) StartArgs(t testing.TB, args ...string) *Collector {
+	t.Helper()
+	c := &Collector{Env: e, logs: &syncBuffer{}, exited: make(chan struct{})}
+	c.cmd = exec.Command(BinaryPath(t), args...)
+	c.cmd.Dir = e.Dir
 	c.cmd.Stdout = c.logs
 	c.cmd.Stderr = c.logs
 	if err := c.cmd.Start(); err != nil {
@@ -95,7 +107,7 @@ func (e *Env) Start(t testing.TB, configTemplate string) *Collector {
 	}()
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("collector logs (%s):\n%s", path, c.Logs())
+			t.Logf("collector %v logs:\n%s", args, c.Logs())
 		}
 		c.kill()
 	})
