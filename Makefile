@@ -34,6 +34,7 @@ $(BUILDER) $(TELEMETRYGEN) &: internal/tools/go.mod internal/tools/go.sum
 ## build: generate and compile the distribution into _build/otelcol-ollystack
 build: $(BUILDER)
 	GOWORK=off $(BUILDER) --config builder-config.yaml
+	@./scripts/check-versions.sh builder-config.yaml _build
 	@ls -l $(BINARY)
 
 ## run: build, then start the distribution with its default config (Ctrl-C stops it)
