@@ -1,0 +1,41 @@
+package correlateapiextension
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/extension/extensiontest"
+
+	"github.com/ollystack/ollystack/extension/correlateapiextension/internal/metadata"
+)
+
+func TestFactory(t *testing.T) {
+	f := NewFactory()
+	assert.Equal(t, metadata.Type, f.Type())
+	assert.Equal(t, metadata.ExtensionStability, f.Stability())
+	require.NoError(t, componenttest.CheckConfigStruct(f.CreateDefaultConfig()))
+}
+
+func TestCreateStartShutdownTwice(t *testing.T) {
+	f := NewFactory()
+	store := openStore(t)
+	for range 2 {
+		cfg := f.CreateDefaultConfig().(*Config)
+		cfg.ServerConfig.NetAddr.Endpoint = freeEndpoint(t)
+		ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(metadata.Type), cfg)
+		require.NoError(t, err)
+		require.NoError(t, ext.Start(context.Background(), hostWith(store)))
+		require.NoError(t, ext.Shutdown(context.Background()))
+		require.NoError(t, ext.Shutdown(context.Background()), "a second Shutdown is harmless")
+	}
+}
+
+func TestShutdownWithoutStart(t *testing.T) {
+	f := NewFactory()
+	ext, err := f.Create(context.Background(), extensiontest.NewNopSettings(metadata.Type), f.CreateDefaultConfig())
+	require.NoError(t, err)
+	require.NoError(t, ext.Shutdown(context.Background()))
+}

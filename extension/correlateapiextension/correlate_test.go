@@ -1,0 +1,204 @@
+package correlateapiextension
+
+import (
+	"net/http"
+	"net/url"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/ollystack/ollystack/pkg/signalstore"
+)
+
+func startScenario(t *testing.T, base time.Time, configure func(*Config)) (*server, *scenario, signalstore.Store) {
+	t.Helper()
+	store := openStore(t)
+	sc := newScenario(base)
+	sc.write(t, store)
+	return startServer(t, hostWith(store), configure), sc, store
+}
+
+func TestCorrelateClosesOverTraces(t *testing.T) {
+	srv, sc, _ := startScenario(t, time.Now().Add(-time.Minute), nil)
+	r := srv.get(t, "/api/v1/correlate/"+sc.id)
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	c := decode[correlatedContext](t, r)
+
+	assert.Equal(t, sc.id, c.CorrelationID)
+	require.Len(t, c.Traces, 2, "both traces carrying the id, not the unrelated one")
+	assert.Equal(t, sc.traceA, c.Traces[0].TraceID, "traces in order of their first span")
+	assert.Equal(t, sc.gatewayRoot, c.Traces[0].RootSpanID)
+	assert.Equal(t, 3, c.Traces[0].SpanCount)
+	assert.Equal(t, sc.traceB, c.Traces[1].TraceID)
+	assert.Equal(t, sc.paymentsConsume, c.Traces[1].RootSpanID, "root found although exported after its child")
+	for _, sp := range c.Traces[0].Spans {
+		if sp.SpanID == sc.ordersSrv {
+			assert.Equal(t, sc.gatewayRoot, sp.ParentSpanID, "parent links intact")
+		}
+	}
+
+	assert.Equal(t, []string{"gateway", "orders", "payments"}, c.Services)
+	require.Len(t, c.Logs, 3, "two logs by trace id and one by correlation id only")
+	assert.Equal(t, "order 1234 created", c.Logs[0].Body, "logs in time order")
+	require.Len(t, c.Metrics, 1)
+	assert.Equal(t, "http.server.request.duration", c.Metrics[0].MetricName)
+
+	assert.Equal(t, summary{
+		TraceCount: 2, SpanCount: 5, LogCount: 3, MetricCount: 1, ErrorCount: 3,
+		DurationNanos: (400 * time.Millisecond).Nanoseconds(), Services: c.Services,
+		EntryService: "gateway", EntryOperation: "POST /checkout", Status: "error",
+	}, c.Summary)
+	assert.Equal(t, sc.at(0), c.TimeRange.Start)
+	assert.Equal(t, sc.at(400), c.TimeRange.End)
+	assert.Equal(t, truncation{}, c.Truncated)
+	assert.Empty(t, c.AIInsights.Hypotheses)
+
+	require.Len(t, c.Errors, 2, "the two failed spans share a fingerprint; the error log has its own")
+	for _, g := range c.Errors {
+		assert.Equal(t, "payments", g.Service)
+		assert.True(t, g.OriginCandidate)
+		assert.Equal(t, []signalstore.TraceID{sc.traceB}, g.TraceIDs)
+	}
+	spanGroup := c.Errors[slices.IndexFunc(c.Errors, func(g errorGroup) bool { return g.SpanCount > 0 })]
+	assert.Equal(t, "PoolTimeoutError", spanGroup.ExceptionType)
+	assert.Equal(t, "connection pool exhausted after <n> ms", spanGroup.Message)
+	assert.Equal(t, 2, spanGroup.Count)
+
+	assertTimeline(t, c.Timeline)
+	assert.Equal(t, sc.gatewayRoot, c.Timeline[0].SpanID, "the timeline opens with the entry span")
+}
+
+func assertTimeline(t *testing.T, events []timelineEvent) {
+	t.Helper()
+	require.NotEmpty(t, events)
+	assert.True(t, slices.IsSortedFunc(events, func(a, b timelineEvent) int { return a.Timestamp.Compare(b.Timestamp) }), "chronological")
+	counts := map[string]int{}
+	for _, e := range events {
+		counts[e.Type]++
+	}
+	assert.Equal(t, map[string]int{eventSpan: 5, eventLog: 3, eventError: 2, eventMetric: 1}, counts)
+}
+
+func TestCorrelateDerivedIDResolvesWithoutIndex(t *testing.T) {
+	srv, sc, _ := startScenario(t, time.Now().Add(-time.Minute), nil)
+	r := srv.get(t, "/api/v1/correlate/"+sc.derivedID)
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	c := decode[correlatedContext](t, r)
+	require.Len(t, c.Traces, 1)
+	assert.Equal(t, sc.traceC, c.Traces[0].TraceID)
+	require.Len(t, c.Logs, 1)
+	assert.Equal(t, "listed orders", c.Logs[0].Body)
+	assert.Equal(t, "ok", c.Summary.Status)
+	assert.Empty(t, c.Errors)
+}
+
+func TestCorrelateUnknownID(t *testing.T) {
+	srv, _, _ := startScenario(t, time.Now().Add(-time.Minute), nil)
+	for _, id := range []string{"olly-nobody", "olly-t-" + "ff0102030405060708090a0b0c0d0e0f"} {
+		r := srv.get(t, "/api/v1/correlate/"+id)
+		assert.Equal(t, http.StatusNotFound, r.status, id)
+		assert.Equal(t, codeNotFound, decode[errorBody](t, r).Error.Code)
+	}
+}
+
+func TestTimelineAndImpact(t *testing.T) {
+	srv, sc, _ := startScenario(t, time.Now().Add(-time.Minute), nil)
+
+	r := srv.get(t, "/api/v1/correlate/"+sc.id+"/timeline")
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	tl := decode[timelineResponse](t, r)
+	assert.Equal(t, sc.id, tl.CorrelationID)
+	assertTimeline(t, tl.Events)
+
+	r = srv.get(t, "/api/v1/correlate/"+sc.id+"/impact")
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	im := decode[impactResponse](t, r)
+	assert.Equal(t, 2, im.TraceCount)
+	assert.Equal(t, 3, im.RequestCount, "two server spans and one consumer span")
+	assert.Equal(t, 2, im.ErrorCount)
+	assert.InDelta(t, 0.4, im.ErrorRate, 1e-9)
+	assert.Equal(t, []string{"user-42"}, im.Users)
+	assert.Equal(t, []string{"acme"}, im.Tenants)
+	require.Len(t, im.Services, 3)
+	payments := im.Services[2]
+	assert.Equal(t, serviceImpact{Service: "payments", SpanCount: 2, RequestCount: 1, ErrorCount: 2, LogCount: 1, ErrorLogCount: 1,
+		MaxDurationNanos: (200 * time.Millisecond).Nanoseconds()}, payments)
+	require.NotEmpty(t, im.Operations)
+	assert.Equal(t, "payments", im.Operations[0].Service, "failing operations first")
+}
+
+func TestTrace(t *testing.T) {
+	srv, sc, _ := startScenario(t, time.Now().Add(-time.Minute), nil)
+	r := srv.get(t, "/api/v1/traces/"+sc.traceA.String())
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	tr := decode[traceResponse](t, r)
+	assert.Equal(t, sc.traceA, tr.Trace.TraceID)
+	assert.Equal(t, 3, tr.Trace.SpanCount)
+	assert.Equal(t, []string{"gateway", "orders"}, tr.Trace.Services)
+	assert.Len(t, tr.Logs, 1)
+	assert.Equal(t, []string{sc.id}, tr.CorrelationIDs)
+
+	r = srv.get(t, "/api/v1/traces/0f0e0d0c0b0a09080706050403020100")
+	assert.Equal(t, http.StatusNotFound, r.status)
+}
+
+func TestCorrelations(t *testing.T) {
+	srv, sc, _ := startScenario(t, time.Now().Add(-time.Minute), nil)
+	r := srv.get(t, "/api/v1/correlations?since=1h&limit=10")
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	list := decode[correlationsResponse](t, r)
+	require.Equal(t, list.Count, len(list.Correlations))
+	ids := []string{}
+	for _, c := range list.Correlations {
+		ids = append(ids, c.CorrelationID)
+	}
+	assert.Contains(t, ids, sc.id)
+
+	q := url.Values{"service": {"payments"}, "errors": {"true"}, "min_duration": {"100ms"}}
+	r = srv.get(t, "/api/v1/correlations?"+q.Encode())
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	list = decode[correlationsResponse](t, r)
+	require.Equal(t, 1, list.Count)
+	assert.Equal(t, sc.id, list.Correlations[0].CorrelationID)
+	assert.Equal(t, int64(2), list.Correlations[0].TraceCount)
+}
+
+func TestServices(t *testing.T) {
+	srv, _, _ := startScenario(t, time.Now().Add(-time.Minute), nil)
+	r := srv.get(t, "/api/v1/services?since=10m")
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	topo := decode[servicesResponse](t, r)
+	assert.InDelta(t, 600, topo.WindowSeconds, 1)
+	require.NotEmpty(t, topo.Edges)
+	i := slices.IndexFunc(topo.Edges, func(e serviceEdge) bool { return e.Caller == "gateway" && e.Callee == "orders" })
+	require.GreaterOrEqual(t, i, 0, "%+v", topo.Edges)
+	edge := topo.Edges[i]
+	assert.Equal(t, int64(1), edge.RequestCount)
+	assert.InDelta(t, 1.0/600, edge.RequestRate, 1e-6)
+	assert.Positive(t, edge.P95DurationNanos)
+	assert.Contains(t, topo.Services, "gateway")
+}
+
+func TestOpenAPIDocumentIsServed(t *testing.T) {
+	srv := startServer(t, hostWith(openStore(t)), nil)
+	r := srv.get(t, "/api/v1/openapi.json")
+	require.Equal(t, http.StatusOK, r.status)
+	assert.JSONEq(t, string(openAPIDocument), string(r.body))
+}
+
+func TestTruncation(t *testing.T) {
+	srv, sc, _ := startScenario(t, time.Now().Add(-time.Minute), func(cfg *Config) {
+		cfg.Limits.MaxTraces = 1
+		cfg.Limits.MaxSpans = 2
+		cfg.Limits.MaxLogs = 1
+	})
+	r := srv.get(t, "/api/v1/correlate/"+sc.id)
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	c := decode[correlatedContext](t, r)
+	assert.Equal(t, truncation{Traces: true, Spans: true, Logs: true}, c.Truncated)
+	assert.Equal(t, 2, c.Summary.SpanCount)
+	assert.Len(t, c.Logs, 1)
+}

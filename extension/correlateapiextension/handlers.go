@@ -1,0 +1,153 @@
+package correlateapiextension // import "github.com/ollystack/ollystack/extension/correlateapiextension"
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+
+	"github.com/gorilla/mux"
+
+	"github.com/ollystack/ollystack/pkg/signalstore"
+)
+
+// correlatedContext returns the answer for the id in the path, from the cache when
+// the correlation has gone quiet.
+func (a *api) correlatedContext(r *http.Request) (*correlatedContext, *apiError) {
+	id, aerr := parseCorrelationID(mux.Vars(r)[paramCorrelationID])
+	if aerr != nil {
+		return nil, aerr
+	}
+	if cached, ok := a.cache.get(id, a.now()); ok {
+		return cached, nil
+	}
+	ctx, cancel := a.withTimeout(r)
+	defer cancel()
+	answer, err := a.reader.correlate(ctx, id)
+	if errors.Is(err, errNoSignals) {
+		return nil, notFound("no signals carry correlation id " + id)
+	}
+	if err != nil {
+		return nil, a.readError(ctx, err)
+	}
+	a.cache.put(answer, a.now())
+	return answer, nil
+}
+
+func (a *api) getCorrelate(w http.ResponseWriter, r *http.Request) *apiError {
+	answer, aerr := a.correlatedContext(r)
+	if aerr != nil {
+		return aerr
+	}
+	writeJSON(w, a.logger, http.StatusOK, answer)
+	return nil
+}
+
+func (a *api) getTimeline(w http.ResponseWriter, r *http.Request) *apiError {
+	answer, aerr := a.correlatedContext(r)
+	if aerr != nil {
+		return aerr
+	}
+	writeJSON(w, a.logger, http.StatusOK, timelineResponse{
+		CorrelationID: answer.CorrelationID,
+		TimeRange:     answer.TimeRange,
+		Events:        answer.Timeline,
+		Truncated:     answer.Truncated,
+	})
+	return nil
+}
+
+func (a *api) getImpact(w http.ResponseWriter, r *http.Request) *apiError {
+	answer, aerr := a.correlatedContext(r)
+	if aerr != nil {
+		return aerr
+	}
+	writeJSON(w, a.logger, http.StatusOK, buildImpact(answer))
+	return nil
+}
+
+func (a *api) getTrace(w http.ResponseWriter, r *http.Request) *apiError {
+	traceID, aerr := parseTraceID(mux.Vars(r)[paramTraceID])
+	if aerr != nil {
+		return aerr
+	}
+	ctx, cancel := a.withTimeout(r)
+	defer cancel()
+	resp, err := a.reader.trace(ctx, traceID)
+	if errors.Is(err, errNoSignals) {
+		return notFound("no signals of trace " + traceID.String())
+	}
+	if err != nil {
+		return a.readError(ctx, err)
+	}
+	writeJSON(w, a.logger, http.StatusOK, resp)
+	return nil
+}
+
+func (a *api) getCorrelations(w http.ResponseWriter, r *http.Request) *apiError {
+	filter, aerr := parseCorrelationFilter(r.URL.Query(), a.now(), a.cfg.Limits.MaxCorrelations)
+	if aerr != nil {
+		return aerr
+	}
+	ctx, cancel := a.withTimeout(r)
+	defer cancel()
+	found, err := a.store.RecentCorrelations(ctx, filter)
+	if err != nil {
+		return a.readError(ctx, err)
+	}
+	found = nonNil(found)
+	for i := range found {
+		found[i].Services = nonNil(found[i].Services)
+	}
+	writeJSON(w, a.logger, http.StatusOK, correlationsResponse{Correlations: found, Count: len(found)})
+	return nil
+}
+
+func (a *api) getServices(w http.ResponseWriter, r *http.Request) *apiError {
+	window, aerr := parseTimeWindow(r.URL.Query(), a.now())
+	if aerr != nil {
+		return aerr
+	}
+	ctx, cancel := a.withTimeout(r)
+	defer cancel()
+	edges, err := a.store.ServiceEdges(ctx, window)
+	if err != nil {
+		return a.readError(ctx, err)
+	}
+	writeJSON(w, a.logger, http.StatusOK, topology(window, edges))
+	return nil
+}
+
+// topology turns edge counts into rates over the window.
+func topology(window signalstore.TimeRange, edges []signalstore.ServiceEdge) servicesResponse {
+	seconds := window.End.Sub(window.Start).Seconds()
+	resp := servicesResponse{
+		TimeRange:     timeRange{Start: window.Start, End: window.End},
+		WindowSeconds: seconds,
+		Services:      []string{},
+		Edges:         make([]serviceEdge, 0, len(edges)),
+	}
+	for _, e := range edges {
+		out := serviceEdge{
+			Caller:           e.Caller,
+			Callee:           e.Callee,
+			RequestCount:     e.RequestCount,
+			ErrorCount:       e.ErrorCount,
+			RequestRate:      float64(e.RequestCount) / seconds,
+			AvgDurationNanos: e.AvgDuration.Nanoseconds(),
+			P50DurationNanos: e.P50Duration.Nanoseconds(),
+			P95DurationNanos: e.P95Duration.Nanoseconds(),
+			P99DurationNanos: e.P99Duration.Nanoseconds(),
+		}
+		if e.RequestCount > 0 {
+			out.ErrorRate = float64(e.ErrorCount) / float64(e.RequestCount)
+		}
+		resp.Edges = append(resp.Edges, out)
+		for _, s := range []string{e.Caller, e.Callee} {
+			if !slices.Contains(resp.Services, s) {
+				resp.Services = append(resp.Services, s)
+			}
+		}
+	}
+	slices.Sort(resp.Services)
+	return resp
+}
