@@ -33,7 +33,7 @@ extensions:
       path: {{.Dir}}/signals.db
   correlateapi:
     endpoint: 127.0.0.1:{{.API}}
-    storage: signalstore
+    store: signalstore
 receivers:
   otlp:
     protocols:

@@ -189,7 +189,7 @@ func TestStartFailsWithoutStore(t *testing.T) {
 	err = ext.Start(context.Background(), componenttest.NewNopHost())
 	require.ErrorIs(t, err, signalstoreextension.ErrNotFound)
 
-	wrongType := &testHost{extensions: map[component.ID]component.Component{defaultStorage: tokenAuth{}}}
+	wrongType := &testHost{extensions: map[component.ID]component.Component{defaultStore: tokenAuth{}}}
 	err = ext.Start(context.Background(), wrongType)
 	require.ErrorIs(t, err, signalstoreextension.ErrWrongType)
 	require.NoError(t, ext.Shutdown(context.Background()))

@@ -14,8 +14,8 @@ import (
 type Config struct {
 	// ServerConfig is the HTTP server: endpoint, TLS, CORS, auth.
 	ServerConfig confighttp.ServerConfig `mapstructure:",squash"`
-	// Storage names the signalstore extension the API reads from.
-	Storage component.ID `mapstructure:"storage"`
+	// Store names the signalstore extension the API reads from.
+	Store component.ID `mapstructure:"store"`
 	// RequestTimeout bounds the store reads of one request; past it the
 	// API answers 504.
 	RequestTimeout time.Duration `mapstructure:"request_timeout"`
@@ -70,8 +70,8 @@ func (cfg *Config) Validate() error {
 	if cfg.ServerConfig.NetAddr.Endpoint == "" {
 		errs = append(errs, errors.New("endpoint must be set"))
 	}
-	if cfg.Storage.Type().String() == "" {
-		errs = append(errs, errors.New("storage must name a signalstore extension"))
+	if cfg.Store.Type().String() == "" {
+		errs = append(errs, errors.New("store must name a signalstore extension"))
 	}
 	if cfg.RequestTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("request_timeout %s: must be positive", cfg.RequestTimeout))

@@ -33,7 +33,7 @@ func TestLoadConfig(t *testing.T) {
 
 	full := createDefaultConfig().(*Config)
 	full.ServerConfig.NetAddr.Endpoint = "0.0.0.0:9090"
-	full.Storage = component.MustNewIDWithName("signalstore", "primary")
+	full.Store = component.MustNewIDWithName("signalstore", "primary")
 	full.RequestTimeout = 3 * time.Second
 	full.Limits = LimitsConfig{MaxTraces: 20, MaxSpans: 5000, MaxLogs: 2000, MaxMetrics: 100, MaxCorrelations: 200}
 	full.Cache = CacheConfig{MaxEntries: 50, QuietPeriod: 2 * time.Minute, TTL: 30 * time.Minute}
@@ -60,7 +60,7 @@ func TestLoadConfig(t *testing.T) {
 			"cache::quiet_period 0s: must be positive",
 			"cache::ttl -1s: must be positive",
 		}},
-		{id: component.NewIDWithName(metadata.Type, "invalid-storage"), wantErr: []string{"id must not be empty"}},
+		{id: component.NewIDWithName(metadata.Type, "invalid-store"), wantErr: []string{"id must not be empty"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {

@@ -44,15 +44,15 @@ func newCorrelateAPI(cfg *Config, set extension.Settings) (*correlateAPI, error)
 
 // Dependencies makes the collector start the signalstore extension first.
 func (c *correlateAPI) Dependencies() []component.ID {
-	return []component.ID{c.cfg.Storage}
+	return []component.ID{c.cfg.Store}
 }
 
 // Start binds the listener synchronously, so a busy port fails startup with
 // a clear error, then serves in a goroutine.
 func (c *correlateAPI) Start(ctx context.Context, host component.Host) error {
-	store, err := signalstoreextension.GetStore(host, c.cfg.Storage)
+	store, err := signalstoreextension.GetStore(host, c.cfg.Store)
 	if err != nil {
-		return fmt.Errorf("correlateapi: storage: %w", err)
+		return fmt.Errorf("correlateapi: store: %w", err)
 	}
 	api, err := newAPI(c.cfg, store, c.settings.Logger, c.telemetry)
 	if err != nil {

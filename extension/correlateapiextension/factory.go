@@ -16,9 +16,9 @@ import (
 // choice (the shipped distribution config does it with 0.0.0.0:8080).
 const defaultEndpoint = "localhost:8080"
 
-// defaultStorage is the ID of the signalstore extension in the shipped
+// defaultStore is the ID of the signalstore extension in the shipped
 // configuration.
-var defaultStorage = component.MustNewID("signalstore")
+var defaultStore = component.MustNewID("signalstore")
 
 // NewFactory returns the factory of the correlateapi extension.
 func NewFactory() extension.Factory {
@@ -30,7 +30,7 @@ func createDefaultConfig() component.Config {
 	server.NetAddr.Endpoint = defaultEndpoint
 	return &Config{
 		ServerConfig:   server,
-		Storage:        defaultStorage,
+		Store:          defaultStore,
 		RequestTimeout: 10 * time.Second,
 		Limits: LimitsConfig{
 			MaxTraces:       100,

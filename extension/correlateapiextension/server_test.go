@@ -45,7 +45,7 @@ func (f *fakeStoreExtension) Store() (signalstore.Store, error) { return f.store
 
 func hostWith(store signalstore.Store) *testHost {
 	return &testHost{extensions: map[component.ID]component.Component{
-		defaultStorage: &fakeStoreExtension{store: store},
+		defaultStore: &fakeStoreExtension{store: store},
 	}}
 }
 
