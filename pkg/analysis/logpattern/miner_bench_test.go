@@ -1,0 +1,92 @@
+package logpattern
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// realisticLines returns service log lines of about twenty event types with
+// ids, addresses, durations, paths and sizes that vary per line.
+func realisticLines(n int) []string {
+	rng := rand.New(rand.NewPCG(1, 2))
+	users := []string{"alice", "bob", "carol", "dave", "erin"}
+	services := []string{"checkout", "payments", "inventory", "search", "auth"}
+	formats := []func() string{
+		func() string {
+			return fmt.Sprintf("GET /api/v1/orders/%d returned %d in %dms", rng.IntN(1e6), 200+rng.IntN(3), rng.IntN(900))
+		},
+		func() string {
+			return fmt.Sprintf("Accepted password for %s from 10.%d.%d.%d port %d ssh2", users[rng.IntN(5)], rng.IntN(255), rng.IntN(255), rng.IntN(255), 1024+rng.IntN(60000))
+		},
+		func() string {
+			return fmt.Sprintf("connection pool exhausted: active=%d idle=0 waiting=%d timeout=%dms", 50+rng.IntN(5), rng.IntN(40), rng.IntN(5000))
+		},
+		func() string {
+			return fmt.Sprintf("trace_id=%016x%016x span_id=%016x service=%s status=ERROR", rng.Uint64(), rng.Uint64(), rng.Uint64(), services[rng.IntN(5)])
+		},
+		func() string {
+			return fmt.Sprintf("Deleting block blk_%d file /mnt/hadoop/dfs/data/current/subdir%d/blk_%d", rng.Int64(), rng.IntN(64), rng.Int64())
+		},
+		func() string {
+			return fmt.Sprintf("user %s@example.com logged in from session %08x-%04x-%04x", users[rng.IntN(5)], rng.Uint32(), rng.IntN(65536), rng.IntN(65536))
+		},
+		func() string {
+			return fmt.Sprintf("Failed to connect to db-%d.internal:5432 after %d retries: connection refused", rng.IntN(9), rng.IntN(5))
+		},
+		func() string {
+			return fmt.Sprintf("cache miss for key product:%d, fetched in %.2fs", rng.IntN(1e5), rng.Float64())
+		},
+		func() string {
+			return fmt.Sprintf("[instance: %08x-%04x-%04x-%04x-%012x] VM %s (Lifecycle Event)", rng.Uint32(), rng.IntN(65536), rng.IntN(65536), rng.IntN(65536), rng.Uint64()>>16, []string{"Started", "Stopped", "Paused"}[rng.IntN(3)])
+		},
+		func() string {
+			return fmt.Sprintf("Received disconnect from %d.%d.%d.%d: 11: Bye Bye [preauth]", rng.IntN(255), rng.IntN(255), rng.IntN(255), rng.IntN(255))
+		},
+		func() string {
+			return fmt.Sprintf("order %d shipped to warehouse %s with %d items totalling %d.%02d EUR", rng.IntN(1e7), services[rng.IntN(5)], rng.IntN(20), rng.IntN(500), rng.IntN(100))
+		},
+		func() string {
+			return fmt.Sprintf("GC pause %dms heap %dMB -> %dMB", rng.IntN(200), 100+rng.IntN(900), 50+rng.IntN(400))
+		},
+	}
+	lines := make([]string, n)
+	for i := range lines {
+		lines[i] = formats[rng.IntN(len(formats))]()
+	}
+	return lines
+}
+
+// BenchmarkAdd measures mining throughput on one core; lines/s is reported
+// as a metric.
+func BenchmarkAdd(b *testing.B) {
+	lines := realisticLines(1 << 14)
+	m := mustMiner(b, Config{})
+	for _, l := range lines {
+		m.Add(l) // learn the templates first: steady state is what matters
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0, ok := processCPUTime()
+	i := 0
+	for b.Loop() {
+		m.Add(lines[i&(len(lines)-1)])
+		i++
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
+	if cpu1, ok1 := processCPUTime(); ok && ok1 && cpu1 > cpu0 {
+		b.ReportMetric(float64(b.N)/(cpu1-cpu0).Seconds(), "lines/cpu-s")
+	}
+}
+
+// BenchmarkTokenize isolates splitting and masking.
+func BenchmarkTokenize(b *testing.B) {
+	lines := realisticLines(1 << 14)
+	tk := newTokenizer()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		tk.tokenize(lines[i&(len(lines)-1)], 128)
+		i++
+	}
+}

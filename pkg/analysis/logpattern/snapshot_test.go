@@ -1,0 +1,96 @@
+package logpattern
+
+import (
+	"encoding/json"
+	"fmt"
+	"testing"
+)
+
+// corpus returns lines of a few events with varying variables.
+func corpus(n int) []string {
+	lines := make([]string, 0, n)
+	for i := range n {
+		switch i % 5 {
+		case 0:
+			lines = append(lines, fmt.Sprintf("Accepted password for user%d from 10.0.%d.%d port %d ssh2", i%7, i%255, i%13, 1024+i))
+		case 1:
+			lines = append(lines, fmt.Sprintf("GET /api/v1/orders/%d returned %d in %dms", i, 200+i%3, i%97))
+		case 2:
+			lines = append(lines, fmt.Sprintf("connection pool exhausted: active=%d idle=0 waiting=%d", 50+i%5, i%11))
+		case 3:
+			lines = append(lines, fmt.Sprintf("%s close, %d bytes sent, %d bytes received, lifetime 00:%02d", word(i%40)+".example.com:443", i, 2*i, i%60))
+		default:
+			lines = append(lines, fmt.Sprintf("worker %s finished job %x", word(i%9), i*7919))
+		}
+	}
+	return lines
+}
+
+func TestSnapshotRestoreKeepsIDs(t *testing.T) {
+	lines := corpus(2000)
+	original := mustMiner(t, Config{MaxClusters: 30})
+	for _, l := range lines[:1000] {
+		original.Add(l)
+	}
+	data, err := original.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	restored := mustMiner(t, Config{Depth: 5}) // replaced by the snapshot's config
+	if err := restored.Restore(data); err != nil {
+		t.Fatal(err)
+	}
+	if restored.Config() != original.Config() || restored.Len() != original.Len() {
+		t.Fatalf("restored %+v with %d templates, original %+v with %d",
+			restored.Config(), restored.Len(), original.Config(), original.Len())
+	}
+	for i, l := range lines[1000:] {
+		want := original.Add(l)
+		if got := restored.Add(l); got != want {
+			t.Fatalf("line %d: restored %+v, original %+v", 1000+i, got, want)
+		}
+	}
+	again, err := restored.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	final, _ := original.Snapshot()
+	if string(again) != string(final) {
+		t.Fatal("snapshots differ after identical input")
+	}
+}
+
+func TestRestoreRefusesBadSnapshots(t *testing.T) {
+	m := mustMiner(t, Config{})
+	for _, l := range corpus(50) {
+		m.Add(l)
+	}
+	good, _ := m.Snapshot()
+	mutate := func(f func(map[string]any)) []byte {
+		var v map[string]any
+		if err := json.Unmarshal(good, &v); err != nil {
+			t.Fatal(err)
+		}
+		f(v)
+		out, _ := json.Marshal(v)
+		return out
+	}
+	first := func(v map[string]any) map[string]any { return v["clusters"].([]any)[0].(map[string]any) }
+	for name, data := range map[string][]byte{
+		"garbage": []byte("nope"),
+		"version": mutate(func(v map[string]any) { v["version"] = 2 }),
+		"config":  mutate(func(v map[string]any) { v["config"].(map[string]any)["similarity"] = 7 }),
+		"too many": mutate(func(v map[string]any) {
+			v["config"].(map[string]any)["max_clusters"] = 1
+		}),
+		"empty id": mutate(func(v map[string]any) { first(v)["id"] = "" }),
+		"path":     mutate(func(v map[string]any) { first(v)["path"] = []any{} }),
+	} {
+		if err := m.Restore(data); err == nil {
+			t.Errorf("%s: bad snapshot accepted", name)
+		}
+	}
+	if m.Len() == 0 {
+		t.Fatal("refused restores changed the miner")
+	}
+}
