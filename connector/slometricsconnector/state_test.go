@@ -1,0 +1,231 @@
+package slometricsconnector
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/connector/connectortest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/extension/xextension/storage"
+
+	"github.com/ollystack/ollystack/connector/slometricsconnector/internal/metadata"
+)
+
+func TestSnapshotRoundTrip(t *testing.T) {
+	src := newTestEngine(t, testConfig())
+	for range 90 {
+		src.feed("checkout", 9, 1)
+		src.clock.Advance(time.Minute)
+	}
+	reportsBefore, ld := src.evaluateNow()
+	require.Positive(t, ld.LogRecordCount(), "alerts fire before the restart")
+	src.mu.Lock()
+	data, err := src.marshalState()
+	src.mu.Unlock()
+	require.NoError(t, err)
+
+	dst := newTestEngine(t, testConfig())
+	dst.clock.now = src.clock.Now()
+	dst.mu.Lock()
+	require.NoError(t, dst.unmarshalState(data))
+	dst.mu.Unlock()
+	reportsAfter, ld := dst.evaluateNow()
+	assert.Zero(t, ld.LogRecordCount(), "firing alerts are restored, not fired again")
+	before, after := reportsBefore[0], reportsAfter[0]
+	assert.Equal(t, before.good, after.good)
+	assert.Equal(t, before.bad, after.bad)
+	assert.Equal(t, before.windowGood, after.windowGood)
+	assert.Equal(t, before.windowBad, after.windowBad)
+	assert.InDelta(t, before.budgetRemaining, after.budgetRemaining, 1e-12)
+	assert.Equal(t, before.burnRates, after.burnRates)
+	assert.True(t, src.startedAt.Equal(dst.startedAt))
+	for i := range before.alerts {
+		assert.Equal(t, before.alerts[i].firing, after.alerts[i].firing)
+	}
+	assert.Equal(t, before.exemplars, after.exemplars, "recent bad events survive with trace and correlation ids")
+}
+
+func TestRestoreDropsChangedOrUnknownSLOs(t *testing.T) {
+	src := newTestEngine(t, testConfig())
+	src.feed("checkout", 5, 5)
+	src.mu.Lock()
+	data, err := src.marshalState()
+	src.mu.Unlock()
+	require.NoError(t, err)
+
+	changed := testSLO()
+	changed.SLI.HTTPServerErrors = true
+	renamed := testSLO()
+	renamed.Name = "other"
+	dst := newTestEngine(t, testConfig(changed, renamed))
+	dst.mu.Lock()
+	defer dst.mu.Unlock()
+	require.NoError(t, dst.unmarshalState(data))
+	assert.Zero(t, dst.slos[0].good+dst.slos[0].bad, "definition changed")
+	assert.Zero(t, dst.slos[1].good+dst.slos[1].bad, "not in the snapshot")
+}
+
+func TestRestoreRejectsBadSnapshots(t *testing.T) {
+	fingerprint, err := json.Marshal(testEngineFingerprint(t))
+	require.NoError(t, err)
+	for name, data := range map[string]string{
+		"not json":      "{",
+		"wrong version": `{"version": 99}`,
+		"bad trace id":  `{"version": 1, "slos": {"checkout-availability": {"fingerprint": ` + string(fingerprint) + `, "bad_events": [{"trace_id": "zz", "span_id": "0102030405060708"}]}}}`,
+		"short span id": `{"version": 1, "slos": {"checkout-availability": {"fingerprint": ` + string(fingerprint) + `, "bad_events": [{"trace_id": "0102030405060708090a0b0c0d0e0f10", "span_id": "01"}]}}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			te := newTestEngine(t, testConfig())
+			te.mu.Lock()
+			defer te.mu.Unlock()
+			assert.Error(t, te.unmarshalState([]byte(data)))
+		})
+	}
+}
+
+func testEngineFingerprint(t *testing.T) string {
+	slo := testSLO()
+	def, err := compileSLO(&slo)
+	require.NoError(t, err)
+	return def.fingerprint()
+}
+
+// TestRestartWithStorageKeepsTheBudget runs the connector twice against one
+// storage extension: the second run starts with the first run's counts.
+func TestRestartWithStorageKeepsTheBudget(t *testing.T) {
+	store := newMemoryStorage()
+	storageID := component.MustNewID("file_storage")
+	host := &extensionsHost{Host: componenttest.NewNopHost(), extensions: map[component.ID]component.Component{storageID: store}}
+
+	run := func(good, bad int) *engine {
+		cfg := testConfig()
+		cfg.Storage = &storageID
+		conn, err := NewFactory().CreateTracesToMetrics(context.Background(), connectortest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop())
+		require.NoError(t, err)
+		require.NoError(t, conn.Start(context.Background(), host))
+		require.NoError(t, conn.ConsumeTraces(context.Background(), spans("checkout", good, bad)))
+		e := conn.(*tracesConnector).engine
+		require.NoError(t, conn.Shutdown(context.Background()))
+		return e
+	}
+	first := run(99, 1)
+	assert.NotEmpty(t, store.data[stateKey])
+	second := run(100, 0)
+	assert.Equal(t, uint64(199), second.slos[0].good)
+	assert.Equal(t, uint64(1), second.slos[0].bad)
+	assert.True(t, first.startedAt.Equal(second.startedAt), "the cumulative sums keep their start")
+	assert.True(t, store.closed, "the client is closed on shutdown")
+}
+
+func TestStorageErrors(t *testing.T) {
+	storageID := component.MustNewID("file_storage")
+	cfg := testConfig()
+	cfg.Storage = &storageID
+	newConn := func() *tracesConnector {
+		conn, err := NewFactory().CreateTracesToLogs(context.Background(), connectortest.NewNopSettings(metadata.Type), cfg, consumertest.NewNop())
+		require.NoError(t, err)
+		return conn.(*tracesConnector)
+	}
+
+	conn := newConn()
+	err := conn.Start(context.Background(), componenttest.NewNopHost())
+	assert.ErrorContains(t, err, `storage extension "file_storage" not found`)
+	require.NoError(t, conn.Shutdown(context.Background()))
+
+	conn = newConn()
+	host := &extensionsHost{Host: componenttest.NewNopHost(), extensions: map[component.ID]component.Component{storageID: nopComponent{}}}
+	assert.ErrorContains(t, conn.Start(context.Background(), host), "is not a storage extension")
+	require.NoError(t, conn.Shutdown(context.Background()))
+
+	// A corrupt snapshot starts fresh instead of failing the collector.
+	store := newMemoryStorage()
+	store.data[stateKey] = []byte("{corrupt")
+	conn = newConn()
+	host = &extensionsHost{Host: componenttest.NewNopHost(), extensions: map[component.ID]component.Component{storageID: store}}
+	require.NoError(t, conn.Start(context.Background(), host))
+	require.NoError(t, conn.Shutdown(context.Background()))
+
+	// A failing Set is reported by Shutdown.
+	store = newMemoryStorage()
+	store.setErr = errors.New("disk full")
+	conn = newConn()
+	host = &extensionsHost{Host: componenttest.NewNopHost(), extensions: map[component.ID]component.Component{storageID: store}}
+	require.NoError(t, conn.Start(context.Background(), host))
+	assert.ErrorContains(t, conn.Shutdown(context.Background()), "disk full")
+}
+
+type extensionsHost struct {
+	component.Host
+	extensions map[component.ID]component.Component
+}
+
+func (h *extensionsHost) GetExtensions() map[component.ID]component.Component {
+	return h.extensions
+}
+
+type nopComponent struct{}
+
+func (nopComponent) Start(context.Context, component.Host) error { return nil }
+func (nopComponent) Shutdown(context.Context) error              { return nil }
+
+// memoryStorage is a storage extension keeping one client's data in memory.
+type memoryStorage struct {
+	nopComponent
+	mu     sync.Mutex
+	data   map[string][]byte
+	setErr error
+	closed bool
+}
+
+var _ storage.Extension = (*memoryStorage)(nil)
+
+func newMemoryStorage() *memoryStorage { return &memoryStorage{data: map[string][]byte{}} }
+
+func (m *memoryStorage) GetClient(context.Context, component.Kind, component.ID, string) (storage.Client, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closed = false
+	return m, nil
+}
+
+func (m *memoryStorage) Get(_ context.Context, key string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.data[key], nil
+}
+
+func (m *memoryStorage) Set(_ context.Context, key string, value []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.setErr != nil {
+		return m.setErr
+	}
+	m.data[key] = value
+	return nil
+}
+
+func (m *memoryStorage) Delete(_ context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.data, key)
+	return nil
+}
+
+func (m *memoryStorage) Batch(context.Context, ...*storage.Operation) error {
+	return errors.New("not used")
+}
+
+func (m *memoryStorage) Close(context.Context) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.closed = true
+	return nil
+}
