@@ -1,0 +1,156 @@
+// Package signalstore is OllyStack's storage layer: the backend-neutral
+// interfaces that the exporter writes through and the correlate / AI
+// extensions read through, the typed query both backends compile, and the
+// model types the read primitives return.
+//
+// A backend implements Writer and Reader. Optional abilities (Purger,
+// io.Closer) are separate interfaces found by type assertion, so a backend
+// that cannot purge simply does not implement Purger.
+package signalstore
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// DefaultCorrelationAttribute is the span / log attribute that carries the
+// correlation id unless configured otherwise (see DESIGN.md, the correlation
+// model).
+const DefaultCorrelationAttribute = "correlation_id"
+
+// ErrClosed is returned by backends used after Close.
+var ErrClosed = errors.New("signalstore: store is closed")
+
+// Writer stores telemetry. A nil error means the data is durable: it survives
+// a crash of the process (kill -9) and is visible to readers (immediately for
+// the embedded backend, eventually for asynchronous backends such as
+// ClickHouse). Implementations must not retain or modify the pdata after the
+// call returns.
+type Writer interface {
+	WriteTraces(ctx context.Context, td ptrace.Traces) error
+	WriteLogs(ctx context.Context, ld plog.Logs) error
+	WriteMetrics(ctx context.Context, md pmetric.Metrics) error
+}
+
+// CorrelationReader resolves correlation ids to the traces carrying them.
+type CorrelationReader interface {
+	// TraceIDsForCorrelation returns every trace id whose spans or logs carry
+	// the correlation id, ordered by first appearance. An unknown id yields an
+	// empty slice and no error.
+	TraceIDsForCorrelation(ctx context.Context, correlationID string, tr TimeRange) ([]TraceID, error)
+	// RecentCorrelations lists the most recent correlation ids matching the
+	// filter, newest first.
+	RecentCorrelations(ctx context.Context, f CorrelationFilter) ([]CorrelationSummary, error)
+}
+
+// SpanReader returns spans.
+type SpanReader interface {
+	// SpansByTraceIDs returns all spans of the given traces (unknown ids
+	// contribute nothing), ordered by trace id, then start time, then span
+	// id.
+	SpansByTraceIDs(ctx context.Context, traceIDs []TraceID, tr TimeRange) ([]Span, error)
+}
+
+// LogReader returns log records. A limit <= 0 means no limit; otherwise the
+// earliest records up to limit are returned.
+type LogReader interface {
+	// LogsByTraceIDs returns the log records of the given traces, ordered by
+	// timestamp.
+	LogsByTraceIDs(ctx context.Context, traceIDs []TraceID, tr TimeRange, limit int) ([]LogRecord, error)
+	// LogsByCorrelationID returns the log records carrying the correlation
+	// id attribute themselves (including those without trace context),
+	// ordered by timestamp. Callers that want the full closure also read
+	// LogsByTraceIDs for TraceIDsForCorrelation.
+	LogsByCorrelationID(ctx context.Context, correlationID string, tr TimeRange, limit int) ([]LogRecord, error)
+}
+
+// MetricReader returns metric points. A limit <= 0 means no limit.
+type MetricReader interface {
+	// MetricPointsByExemplarTraceIDs returns the gauge, sum and histogram
+	// points having at least one exemplar that names one of the trace ids,
+	// ordered by timestamp. Each point carries all of its exemplars.
+	MetricPointsByExemplarTraceIDs(ctx context.Context, traceIDs []TraceID, tr TimeRange, limit int) ([]MetricPoint, error)
+}
+
+// TopologyReader returns the service graph.
+type TopologyReader interface {
+	// ServiceEdges returns caller → callee edges (a span of one service
+	// whose parent span belongs to another) seen in the time range, with
+	// request and error counts and the callee-side latency, ordered by
+	// caller then callee. Backends may compute edges asynchronously, so the
+	// newest seconds of data can be missing.
+	ServiceEdges(ctx context.Context, tr TimeRange) ([]ServiceEdge, error)
+}
+
+// QueryRunner executes typed queries. Backends compile a validated Query to
+// their own SQL with bound parameters; no query text from outside a backend
+// is ever executed.
+type QueryRunner interface {
+	Query(ctx context.Context, q Query) (*QueryResult, error)
+}
+
+// Reader is everything the correlate and AI features read.
+type Reader interface {
+	CorrelationReader
+	SpanReader
+	LogReader
+	MetricReader
+	TopologyReader
+	QueryRunner
+}
+
+// Store is a backend that both writes and reads, as the signalstore extension
+// hands it out.
+type Store interface {
+	Writer
+	Reader
+}
+
+// Purger deletes all stored data. Used by tests and admin tooling; backends
+// that cannot purge do not implement it.
+type Purger interface {
+	Purge(ctx context.Context) error
+}
+
+// TimeRange bounds a read to [Start, End). A zero Start or End leaves that
+// side open. Backends use it to prune partitions, so callers that know the
+// time window of a correlation should pass it.
+type TimeRange struct {
+	Start time.Time `json:"start,omitzero"`
+	End   time.Time `json:"end,omitzero"`
+}
+
+// Contains reports whether t lies in the range.
+func (tr TimeRange) Contains(t time.Time) bool {
+	if !tr.Start.IsZero() && t.Before(tr.Start) {
+		return false
+	}
+	if !tr.End.IsZero() && !t.Before(tr.End) {
+		return false
+	}
+	return true
+}
+
+// CorrelationFilter selects RecentCorrelations.
+type CorrelationFilter struct {
+	// Service keeps correlations in which this service emitted a span.
+	Service string `json:"service,omitempty"`
+	// ErrorsOnly keeps correlations with at least one error span.
+	ErrorsOnly bool `json:"errors_only,omitempty"`
+	// MinDuration keeps correlations whose first-to-last span time is at
+	// least this long.
+	MinDuration time.Duration `json:"min_duration_ns,omitempty"`
+	// Since keeps correlations last seen at or after this time; zero means
+	// no lower bound.
+	Since time.Time `json:"since,omitzero"`
+	// Limit caps the answer; zero or negative means DefaultCorrelationLimit.
+	Limit int `json:"limit,omitempty"`
+}
+
+// DefaultCorrelationLimit is the RecentCorrelations limit when none is given.
+const DefaultCorrelationLimit = 100
