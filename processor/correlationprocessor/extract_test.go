@@ -1,0 +1,68 @@
+package correlationprocessor
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/ollystack/ollystack/processor/correlationprocessor/correlationid"
+)
+
+func TestLookupBaggage(t *testing.T) {
+	keys := newMatcher(defaultConfig()).baggageKeys
+	tests := []struct {
+		header  string
+		id      string
+		verdict correlationid.Verdict
+	}{
+		{"", "", correlationid.Absent},
+		{"userId=1,tenant=a", "", correlationid.Absent},
+		{"correlation_id=abc", "abc", correlationid.Accepted},
+		{" request_id = r-1 ; p=1 , correlationId=c-1", "c-1", correlationid.Accepted},
+		{"X-Correlation-ID=hdr", "hdr", correlationid.Accepted},
+		{"correlation_id=%3Cscript%3E", "", correlationid.Rejected},
+		{"correlation_id=%zz", "", correlationid.Rejected},
+		{"correlation_id=a%20b,request_id=ok", "ok", correlationid.Accepted},
+		{"noequals,correlation_id", "", correlationid.Absent},
+		// Members beyond the W3C size limit are ignored, not truncated.
+		{"pad=" + strings.Repeat("x", maxBaggageBytes) + ",correlation_id=late", "", correlationid.Absent},
+		{"correlation_id=early,pad=" + strings.Repeat("x", maxBaggageBytes), "early", correlationid.Accepted},
+		{strings.Repeat("k=v,", maxBaggageMembers) + "correlation_id=too-many", "", correlationid.Absent},
+	}
+	for _, tt := range tests {
+		id, verdict := lookupBaggage(tt.header, keys)
+		assert.Equal(t, tt.verdict, verdict, "%.60q", tt.header)
+		assert.Equal(t, tt.id, id, "%.60q", tt.header)
+	}
+}
+
+func TestLookupJSONBody(t *testing.T) {
+	keys := bodyKeys(defaultConfig())
+	tests := []struct {
+		body    string
+		id      string
+		verdict correlationid.Verdict
+	}{
+		{`not json`, "", correlationid.Absent},
+		{`["correlation_id","x"]`, "", correlationid.Absent},
+		{`{}`, "", correlationid.Absent},
+		{` {"correlation_id" : "a-1" }`, "a-1", correlationid.Accepted},
+		{`{"request_id":"r","correlationId":"c"}`, "c", correlationid.Accepted},
+		{`{"x":{"correlation_id":"nested"},"y":[{"z":"]"}],"request_id":"top"}`, "top", correlationid.Accepted},
+		{`{"n":1.5e3,"t":true,"nil":null,"request_id":"after-literals"}`, "after-literals", correlationid.Accepted},
+		{`{"correlation_id":42}`, "", correlationid.Absent},
+		{`{"correlation_id":"a\u0041"}`, "", correlationid.Rejected},
+		{`{"correlation_id":"` + strings.Repeat("a", 200) + `"}`, "", correlationid.Rejected},
+		{`{"msg":"unterminated`, "", correlationid.Absent},
+		{`{"correl\u0061tion_id":"escaped-key"}`, "", correlationid.Absent},
+	}
+	for _, tt := range tests {
+		id, verdict := lookupJSONBody(tt.body, keys)
+		assert.Equal(t, tt.verdict, verdict, tt.body)
+		assert.Equal(t, tt.id, id, tt.body)
+	}
+	beyond := `{"pad":"` + strings.Repeat("x", maxJSONBodyScan) + `","correlation_id":"late"}`
+	_, verdict := lookupJSONBody(beyond, keys)
+	assert.Equal(t, correlationid.Absent, verdict, "fields beyond the scan limit are not read")
+}
