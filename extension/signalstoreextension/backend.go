@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ollystack/ollystack/pkg/signalstore"
+	"github.com/ollystack/ollystack/pkg/signalstore/clickhouse"
 	"github.com/ollystack/ollystack/pkg/signalstore/embedded"
 )
 
@@ -27,6 +28,8 @@ func openBackend(ctx context.Context, cfg *Config, logger *zap.Logger) (*backend
 	switch {
 	case cfg.Embedded != nil:
 		return openEmbedded(ctx, cfg.Embedded, logger)
+	case cfg.ClickHouse != nil:
+		return openClickHouse(ctx, cfg.ClickHouse, logger)
 	default:
 		return nil, errors.New("no backend configured")
 	}
@@ -50,4 +53,26 @@ func openEmbedded(ctx context.Context, cfg *embedded.Config, logger *zap.Logger)
 		purger: store,
 		close:  store.Close,
 	}, nil
+}
+
+// openClickHouse connects to the server the contrib clickhouse exporter
+// writes to. The backend is read-only and cannot purge (the exporter owns
+// the tables and their TTL), so purger stays nil.
+func openClickHouse(ctx context.Context, cfg *clickhouse.Config, logger *zap.Logger) (*backend, error) {
+	store, err := clickhouse.Open(ctx, cfg, logger)
+	if err != nil {
+		return nil, fmt.Errorf("open clickhouse store: %w", err)
+	}
+	logger.Info("clickhouse signal store opened", zap.String("database", cfg.Database),
+		zap.Bool("create_schema", cfg.CreateSchema), zap.String("cluster", cfg.ClusterName))
+	return &backend{name: clickhouseKey, store: classifyingStore{Store: store, classify: classifyClickHouseError}, close: store.Close}, nil
+}
+
+// classifyClickHouseError marks refused writes (an exporter pointed at the
+// read-only backend) as not worth retrying.
+func classifyClickHouseError(err error) error {
+	if errors.Is(err, clickhouse.ErrWriteUnsupported) {
+		return fmt.Errorf("%w: %w", ErrInvalidData, err)
+	}
+	return err
 }

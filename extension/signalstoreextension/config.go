@@ -7,6 +7,7 @@ import (
 
 	"go.opentelemetry.io/collector/confmap"
 
+	"github.com/ollystack/ollystack/pkg/signalstore/clickhouse"
 	"github.com/ollystack/ollystack/pkg/signalstore/embedded"
 )
 
@@ -16,16 +17,20 @@ import (
 // (/var/lib/otelcol-ollystack/data). The directory is created if missing.
 var DefaultEmbeddedPath = filepath.Join("data", "ollystack.db")
 
-const embeddedKey = "embedded"
+const (
+	embeddedKey   = "embedded"
+	clickhouseKey = "clickhouse"
+)
 
 // Config selects and configures the one storage backend the extension owns.
 // It is a union in the style of Jaeger's jaegerstorage: one optional pointer
-// per backend, exactly one of them set. A later backend (clickhouse) becomes
-// one more pointer here, one more entry in backends, and one more case in
-// openBackend.
+// per backend, exactly one of them set. A backend is one pointer here, one
+// entry in backends, and one case in openBackend.
 type Config struct {
 	// Embedded is the SQLite backend inside the collector process.
 	Embedded *embedded.Config `mapstructure:"embedded"`
+	// ClickHouse reads the tables of the contrib clickhouse exporter.
+	ClickHouse *clickhouse.Config `mapstructure:"clickhouse"`
 }
 
 var (
@@ -45,6 +50,11 @@ var backends = []backendChoice{
 		key:         embeddedKey,
 		setDefaults: func(cfg *Config) { cfg.Embedded = newDefaultEmbeddedConfig() },
 		isSelected:  func(cfg *Config) bool { return cfg.Embedded != nil },
+	},
+	{
+		key:         clickhouseKey,
+		setDefaults: func(cfg *Config) { cfg.ClickHouse = clickhouse.NewDefaultConfig() },
+		isSelected:  func(cfg *Config) bool { return cfg.ClickHouse != nil },
 	},
 }
 

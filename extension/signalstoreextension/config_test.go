@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
 	"github.com/ollystack/ollystack/extension/signalstoreextension/internal/metadata"
+	"github.com/ollystack/ollystack/pkg/signalstore/clickhouse"
 	"github.com/ollystack/ollystack/pkg/signalstore/embedded"
 )
 
@@ -32,6 +33,12 @@ func TestLoadConfig(t *testing.T) {
 	full.CacheSizeMiB = 128
 	full.MaintenanceInterval = 30 * time.Second
 
+	chTables := clickhouse.NewDefaultConfig()
+	chTables.Endpoint = "tcp://clickhouse:9000?dial_timeout=10s"
+	chTables.Database = "otel"
+	chTables.ClusterName = "prod"
+	chTables.Replicated = true
+
 	tests := []struct {
 		id        component.ID
 		want      *Config
@@ -43,6 +50,9 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "full"), want: &Config{Embedded: full}},
 		{id: component.NewIDWithName(metadata.Type, "invalid-embedded"), wantErr: []string{"retention 1s", `sync "sometimes"`}},
 		{id: component.NewIDWithName(metadata.Type, "invalid-unknown-backend"), unmarshal: "cassandra"},
+		{id: component.NewIDWithName(metadata.Type, "clickhouse"), want: &Config{ClickHouse: clickhouse.NewDefaultConfig()}},
+		{id: component.NewIDWithName(metadata.Type, "clickhouse-exporter-tables"), want: &Config{ClickHouse: chTables}},
+		{id: component.NewIDWithName(metadata.Type, "invalid-two-backends"), wantErr: []string{"set exactly one"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.id.String(), func(t *testing.T) {

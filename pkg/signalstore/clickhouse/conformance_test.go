@@ -1,0 +1,161 @@
+package clickhouse
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/open-telemetry/opentelemetry-collector-contrib/exporter/clickhouseexporter"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
+	"go.opentelemetry.io/collector/exporter"
+	"go.opentelemetry.io/collector/exporter/exporterhelper"
+	"go.opentelemetry.io/collector/exporter/exportertest"
+	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/pmetric"
+	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.uber.org/zap/zaptest"
+
+	"github.com/ollystack/ollystack/pkg/signalstore/signalstoretest"
+)
+
+// The conformance suite runs against a real ClickHouse server only: none can
+// run in the build environment. Point it at one with
+//
+//	OLLYSTACK_CLICKHOUSE_DSN=tcp://localhost:9000 make test-clickhouse
+//
+// Fixtures are written by the real contrib clickhouseexporter (v0.161.0)
+// in-process, so the backend is tested against the rows that exporter
+// actually produces, not against our idea of them.
+const (
+	dsnEnv      = "OLLYSTACK_CLICKHOUSE_DSN"
+	databaseEnv = "OLLYSTACK_CLICKHOUSE_DATABASE"
+)
+
+func serverConfig(t *testing.T) *Config {
+	t.Helper()
+	dsn := os.Getenv(dsnEnv)
+	if dsn == "" {
+		t.Skipf("%s is not set: the ClickHouse conformance suite needs a real server (none runs in this build environment)", dsnEnv)
+	}
+	cfg := NewDefaultConfig()
+	cfg.Endpoint = dsn
+	cfg.Database = "ollystack_conformance"
+	if db := os.Getenv(databaseEnv); db != "" {
+		cfg.Database = db
+	}
+	return cfg
+}
+
+func TestConformance(t *testing.T) {
+	cfg := serverConfig(t)
+	ctx := context.Background()
+	writer := startExporterWriter(t, cfg)
+	store, err := Open(ctx, cfg, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	(&signalstoretest.StoreUnderTest{
+		Writer: writer,
+		Reader: store,
+		// async_insert: acknowledged rows become visible after the
+		// server's flush (async_insert_busy_timeout_ms, 200 ms default).
+		ConsistencyTimeout: 30 * time.Second,
+	}).RunAll(t)
+}
+
+// TestSchemaIsIdempotent opens the store twice: the second run of every
+// CREATE … IF NOT EXISTS must succeed on existing objects.
+func TestSchemaIsIdempotent(t *testing.T) {
+	cfg := serverConfig(t)
+	startExporterWriter(t, cfg)
+	for range 2 {
+		store, err := Open(context.Background(), cfg, zaptest.NewLogger(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// exporterWriter is the suite's Writer: the contrib exporter, without its
+// queue, so a Write returns once the insert was acknowledged.
+type exporterWriter struct {
+	traces  exporter.Traces
+	logs    exporter.Logs
+	metrics exporter.Metrics
+}
+
+func (w *exporterWriter) WriteTraces(ctx context.Context, td ptrace.Traces) error {
+	return w.traces.ConsumeTraces(ctx, td)
+}
+
+func (w *exporterWriter) WriteLogs(ctx context.Context, ld plog.Logs) error {
+	return w.logs.ConsumeLogs(ctx, ld)
+}
+
+func (w *exporterWriter) WriteMetrics(ctx context.Context, md pmetric.Metrics) error {
+	return w.metrics.ConsumeMetrics(ctx, md)
+}
+
+// startExporterWriter starts the three exporters (which create their tables,
+// create_schema being true) before the store opens, so the store's views
+// find their sources at once.
+func startExporterWriter(t *testing.T, cfg *Config) *exporterWriter {
+	t.Helper()
+	ctx := context.Background()
+	factory := clickhouseexporter.NewFactory()
+	ecfg := factory.CreateDefaultConfig().(*clickhouseexporter.Config)
+	ecfg.Endpoint = cfg.Endpoint
+	ecfg.Database = cfg.Database
+	ecfg.CreateSchema = true
+	ecfg.TracesTableName = cfg.TracesTableName
+	ecfg.LogsTableName = cfg.LogsTableName
+	ecfg.MetricsTables.Gauge.Name = cfg.MetricsTables.Gauge.Name
+	ecfg.MetricsTables.Sum.Name = cfg.MetricsTables.Sum.Name
+	ecfg.MetricsTables.Histogram.Name = cfg.MetricsTables.Histogram.Name
+	ecfg.QueueSettings = configoptional.None[exporterhelper.QueueBatchConfig]()
+	ecfg.BackOffConfig = configretry.BackOffConfig{Enabled: false}
+	if err := ecfg.Validate(); err != nil {
+		t.Fatalf("exporter config: %v", err)
+	}
+	set := exportertest.NewNopSettings(factory.Type())
+	set.Logger = zaptest.NewLogger(t)
+	w := &exporterWriter{}
+	var err error
+	if w.traces, err = factory.CreateTraces(ctx, set, ecfg); err != nil {
+		t.Fatal(err)
+	}
+	if w.logs, err = factory.CreateLogs(ctx, set, ecfg); err != nil {
+		t.Fatal(err)
+	}
+	if w.metrics, err = factory.CreateMetrics(ctx, set, ecfg); err != nil {
+		t.Fatal(err)
+	}
+	// Shutdown of an exporter that never started is a no-op, so one
+	// cleanup covers a failed start halfway through.
+	t.Cleanup(func() {
+		shutdownCtx := context.Background()
+		err := errors.Join(w.traces.Shutdown(shutdownCtx), w.logs.Shutdown(shutdownCtx), w.metrics.Shutdown(shutdownCtx))
+		if err != nil {
+			t.Error(err)
+		}
+	})
+	host := componenttest.NewNopHost()
+	for _, start := range []func() error{
+		func() error { return w.traces.Start(ctx, host) },
+		func() error { return w.logs.Start(ctx, host) },
+		func() error { return w.metrics.Start(ctx, host) },
+	} {
+		if err := start(); err != nil {
+			t.Fatalf("start clickhouse exporter: %v", err)
+		}
+	}
+	return w
+}

@@ -1,0 +1,104 @@
+package clickhouse
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ollystack/ollystack/pkg/signalstore"
+)
+
+var (
+	testStart = time.Date(2026, 11, 22, 17, 0, 0, 0, time.UTC)
+	testEnd   = testStart.Add(time.Hour)
+	testWin   = window{start: testStart.UnixNano(), end: testEnd.UnixNano()}
+	testIDs   = []string{"0102030405060708090a0b0c0d0e0f10", "1112131415161718191a1b1c1d1e1f20"}
+)
+
+// TestGoldenReads pins each read primitive's SQL and parameters and checks
+// that every read of a signal table is bounded in time.
+func TestGoldenReads(t *testing.T) {
+	rs := newReadSQL(NewDefaultConfig())
+	since := testStart
+	for _, tc := range []struct {
+		name     string
+		st       statement
+		timeCols []string // each must be bounded below and above
+	}{
+		{"read_trace_ids_for_correlation", rs.traceIDsForCorrelation("order-42", testWin), nil},
+		{"read_correlation_bounds", rs.correlationBounds("order-42"), nil},
+		{"read_recent_correlations", rs.recentCorrelations(signalstore.CorrelationFilter{}, since, 100), []string{"LastSeen"}},
+		{"read_recent_correlations_filtered", rs.recentCorrelations(signalstore.CorrelationFilter{
+			Service: "checkout", ErrorsOnly: true, MinDuration: time.Second}, since, 10), []string{"LastSeen"}},
+		{"read_trace_bounds", rs.traceBounds(testIDs), nil},
+		{"read_spans_by_trace_ids", rs.spansByTraceIDs(testIDs, testWin), []string{"Timestamp"}},
+		{"read_logs_by_trace_ids", rs.logsByTraceIDs(testIDs, testWin, 0), []string{"Timestamp"}},
+		{"read_logs_by_trace_ids_limit", rs.logsByTraceIDs(testIDs[:1], testWin, 50), []string{"Timestamp"}},
+		{"read_logs_by_correlation_id", rs.logsByCorrelationID("order-42", testWin, 20), []string{"Timestamp"}},
+		{"read_metrics_gauge", rs.metricPointsByExemplarTraceIDs(metricTables[0], testIDs, testWin, 0), []string{"TimeUnix"}},
+		{"read_metrics_sum", rs.metricPointsByExemplarTraceIDs(metricTables[1], testIDs, testWin, 5), []string{"TimeUnix"}},
+		{"read_metrics_histogram", rs.metricPointsByExemplarTraceIDs(metricTables[2], testIDs, testWin, 0), []string{"TimeUnix"}},
+		{"read_service_edges", rs.serviceEdges(testWin, testWin.widen(5*time.Minute).start), []string{"Timestamp"}},
+		{"read_error_fingerprints", rs.errorFingerprints(testWin, "", 100), nil},
+		{"read_error_fingerprints_service", rs.errorFingerprints(testWin, "checkout", 10), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			checkGolden(t, tc.name, renderStatement(tc.st))
+			checkPlaceholders(t, tc.st)
+			for _, col := range tc.timeCols {
+				if !strings.Contains(tc.st.sql, col+" >= "+nanoTime) {
+					t.Errorf("no lower time bound on %s", col)
+				}
+			}
+			for _, col := range tc.timeCols {
+				if col != "LastSeen" && !strings.Contains(tc.st.sql, col+" < "+nanoTime) {
+					t.Errorf("no upper time bound on %s", col)
+				}
+			}
+		})
+	}
+}
+
+// TestCorrelationLookupsUseTheIndex: correlation reads touch the index
+// table and the exporter's trace-id lookup table, never otel_traces without
+// a trace id and time predicate.
+func TestCorrelationLookupsUseTheIndex(t *testing.T) {
+	rs := newReadSQL(NewDefaultConfig())
+	for _, st := range []statement{rs.traceIDsForCorrelation("x", testWin), rs.correlationBounds("x"),
+		rs.recentCorrelations(signalstore.CorrelationFilter{Service: "s"}, testStart, 1)} {
+		if !strings.Contains(st.sql, "`ollystack_correlations`") || strings.Contains(st.sql, "`otel_traces`") {
+			t.Errorf("correlation lookup not on the index:\n%s", st.sql)
+		}
+		if !strings.Contains(st.sql, "CorrelationId") {
+			t.Errorf("correlation lookup without the key:\n%s", st.sql)
+		}
+	}
+	if st := rs.traceBounds(testIDs); !strings.Contains(st.sql, "`otel_traces_trace_id_ts`") {
+		t.Errorf("trace bounds not from the lookup table:\n%s", st.sql)
+	}
+}
+
+func TestWindow(t *testing.T) {
+	open := windowOf(signalstore.TimeRange{})
+	if open.start != 0 || open.end <= testEnd.UnixNano() {
+		t.Errorf("open range = %+v", open)
+	}
+	w := windowOf(signalstore.TimeRange{Start: testStart, End: testEnd})
+	if got := w.intersect(testStart.Add(time.Minute).UnixNano(), testEnd.Add(time.Hour).UnixNano()); got.start != testStart.Add(time.Minute).UnixNano() || got.end != testEnd.UnixNano() {
+		t.Errorf("intersect = %+v", got)
+	}
+	if !w.intersect(testEnd.UnixNano(), testEnd.Add(time.Hour).UnixNano()).empty() {
+		t.Error("disjoint windows must intersect to empty")
+	}
+	if wide := open.widen(time.Hour); wide.start != 0 || wide.end != open.end {
+		t.Errorf("widen overflowed: %+v", wide)
+	}
+}
+
+func TestTraceIDStrings(t *testing.T) {
+	a, _ := signalstore.ParseTraceID(testIDs[0])
+	got := traceIDStrings([]signalstore.TraceID{a, {}, a})
+	if len(got) != 1 || got[0] != testIDs[0] {
+		t.Errorf("traceIDStrings = %q", got)
+	}
+}
