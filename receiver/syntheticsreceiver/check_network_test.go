@@ -1,0 +1,195 @@
+package syntheticsreceiver
+
+import (
+	"bufio"
+	"crypto/tls"
+	"io"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/miekg/dns"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// pingServer answers "PING" lines with "+PONG" like Redis, and stays silent
+// on anything else.
+func pingServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer conn.Close()
+				_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+				reader := bufio.NewReader(conn)
+				line, err := reader.ReadString('\n')
+				if err == nil && strings.TrimSpace(line) == "PING" {
+					_, _ = conn.Write([]byte("+PONG\r\n"))
+					return
+				}
+				_, _ = io.Copy(io.Discard, reader) // silent until the client hangs up
+			})
+		}
+	})
+	return ln.Addr().String()
+}
+
+func TestTCPCheck(t *testing.T) {
+	addr := pingServer(t)
+
+	t.Run("send and expect", func(t *testing.T) {
+		s, _ := startReceiver(t, oneCheck(CheckConfig{Name: "redis", Type: typeTCP,
+			TCP: &TCPCheckConfig{Address: addr, Send: "PING\r\n", Expect: "+PONG"}}))
+		assert.Equal(t, int64(1), successValue(t, s.waitMetrics(t)))
+		spans := s.firstRun(t)
+		assert.Equal(t, "tcp.connect "+addr, spans[1].Name())
+	})
+
+	t.Run("connect only", func(t *testing.T) {
+		s, _ := startReceiver(t, oneCheck(CheckConfig{Name: "port", Type: typeTCP, TCP: &TCPCheckConfig{Address: addr}}))
+		assert.Equal(t, int64(1), successValue(t, s.waitMetrics(t)))
+	})
+
+	t.Run("silent server times out", func(t *testing.T) {
+		s, _ := startReceiver(t, oneCheck(CheckConfig{Name: "silent", Type: typeTCP, Timeout: 200 * time.Millisecond,
+			TCP: &TCPCheckConfig{Address: addr, Send: "HELLO\r\n", Expect: "+PONG"}}))
+		rec := s.waitFailureLog(t)
+		assert.Equal(t, "expect", attrStr(rec.Attributes(), "assertion"))
+		assert.Equal(t, `"+PONG"`, attrStr(rec.Attributes(), "expected"))
+		assert.Equal(t, `"", then timed out`, attrStr(rec.Attributes(), "actual"))
+	})
+}
+
+// dnsServer serves api.test. A 192.0.2.10 and 192.0.2.11 and
+// www.test. CNAME api.test. over UDP on a loopback port.
+func dnsServer(t *testing.T) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	mux := dns.NewServeMux()
+	mux.HandleFunc("test.", func(w dns.ResponseWriter, req *dns.Msg) {
+		reply := new(dns.Msg)
+		reply.SetReply(req)
+		q := req.Question[0]
+		switch {
+		case q.Name == "api.test." && q.Qtype == dns.TypeA:
+			for _, ip := range []string{"192.0.2.10", "192.0.2.11"} {
+				rr, _ := dns.NewRR("api.test. 60 IN A " + ip)
+				reply.Answer = append(reply.Answer, rr)
+			}
+		case q.Name == "www.test." && q.Qtype == dns.TypeCNAME:
+			rr, _ := dns.NewRR("www.test. 60 IN CNAME api.test.")
+			reply.Answer = append(reply.Answer, rr)
+		case q.Name == "api.test.":
+			// The name exists, but has no records of the asked type.
+		default:
+			reply.Rcode = dns.RcodeNameError
+		}
+		_ = w.WriteMsg(reply)
+	})
+	started := make(chan struct{})
+	srv := &dns.Server{PacketConn: pc, Handler: mux, NotifyStartedFunc: func() { close(started) }}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.ActivateAndServe()
+	}()
+	<-started
+	t.Cleanup(func() {
+		_ = srv.Shutdown()
+		<-done
+	})
+	return pc.LocalAddr().String()
+}
+
+func TestDNSCheck(t *testing.T) {
+	server := dnsServer(t)
+	tests := []struct {
+		name      string
+		cfg       DNSCheckConfig
+		assertion string
+	}{
+		{"expected addresses", DNSCheckConfig{Name: "api.test", Expect: []string{"192.0.2.11", "192.0.2.10"}}, ""},
+		{"cname without trailing dot", DNSCheckConfig{Name: "www.test", RecordType: "cname", Expect: []string{"API.test"}}, ""},
+		{"missing address", DNSCheckConfig{Name: "api.test", Expect: []string{"192.0.2.99"}}, "expect"},
+		{"nxdomain", DNSCheckConfig{Name: "nope.test"}, "rcode"},
+		{"no records of type", DNSCheckConfig{Name: "api.test", RecordType: "CNAME"}, "answers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.Server = server
+			s, _ := startReceiver(t, oneCheck(CheckConfig{Name: "dns", Type: typeDNS, DNS: &tt.cfg}))
+			ms := s.waitMetrics(t)
+			if tt.assertion == "" {
+				assert.Equal(t, int64(1), successValue(t, ms), s.logs.AllLogs())
+				return
+			}
+			assert.Equal(t, int64(0), successValue(t, ms))
+			assert.Equal(t, tt.assertion, attrStr(s.waitFailureLog(t).Attributes(), "assertion"))
+		})
+	}
+}
+
+func TestTLSCheck(t *testing.T) {
+	cert := newTestCert(t, 10*24*time.Hour)
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert.tls}, MinVersion: tls.VersionTLS12})
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+	})
+	wg.Go(func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+				_ = conn.(*tls.Conn).Handshake()
+				conn.Close()
+			})
+		}
+	})
+	addr := ln.Addr().String()
+
+	t.Run("valid chain with enough days", func(t *testing.T) {
+		s, _ := startReceiver(t, oneCheck(CheckConfig{Name: "cert", Type: typeTLS,
+			TLS: &TLSCheckConfig{Address: addr, CAFile: cert.caFile, MinDaysLeft: 7}}))
+		ms := s.waitMetrics(t)
+		assert.Equal(t, int64(1), successValue(t, ms), s.logs.AllLogs())
+		days, ok := findMetric(ms, metricTLSDaysLeft)
+		require.True(t, ok)
+		assert.InDelta(t, 10.0, days.Gauge().DataPoints().At(0).DoubleValue(), 0.1)
+	})
+
+	t.Run("expiring soon", func(t *testing.T) {
+		s, _ := startReceiver(t, oneCheck(CheckConfig{Name: "cert", Type: typeTLS,
+			TLS: &TLSCheckConfig{Address: addr, CAFile: cert.caFile, MinDaysLeft: 30}}))
+		rec := s.waitFailureLog(t)
+		assert.Equal(t, "min_days_left", attrStr(rec.Attributes(), "assertion"))
+		assert.Equal(t, "at least 30 days of certificate validity", attrStr(rec.Attributes(), "expected"))
+	})
+
+	t.Run("untrusted chain", func(t *testing.T) {
+		s, _ := startReceiver(t, oneCheck(CheckConfig{Name: "cert", Type: typeTLS, TLS: &TLSCheckConfig{Address: addr}}))
+		rec := s.waitFailureLog(t)
+		assert.Equal(t, "handshake", attrStr(rec.Attributes(), "assertion"))
+		assert.Contains(t, attrStr(rec.Attributes(), "actual"), "certificate")
+	})
+}

@@ -1,0 +1,156 @@
+package syntheticsreceiver // import "github.com/ollystack/ollystack/receiver/syntheticsreceiver"
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/collector/pdata/ptrace"
+)
+
+// maxBodyBytes bounds how much of a response is read and asserted on, so
+// a huge or endless response cannot exhaust memory.
+const maxBodyBytes = 1 << 20
+
+// loadTLSConfig builds a client TLS configuration; it reads the CA file
+// at start, so a missing file fails startup rather than every run.
+func loadTLSConfig(cfg ClientTLSConfig) (*tls.Config, error) {
+	tc := &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		ServerName:         cfg.ServerName,
+		InsecureSkipVerify: cfg.InsecureSkipVerify, //nolint:gosec // opt-in, warned about at start
+	}
+	if cfg.CAFile == "" {
+		return tc, nil
+	}
+	pem, err := os.ReadFile(cfg.CAFile)
+	if err != nil {
+		return nil, fmt.Errorf("read ca_file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("ca_file %q holds no PEM certificate", cfg.CAFile)
+	}
+	tc.RootCAs = pool
+	return tc, nil
+}
+
+// newHTTPClient returns a client for one check. Keep-alives are off: every
+// run measures a fresh connection (DNS, connect, TLS) as a user would
+// see it, and no idle connection outlives a run.
+func newHTTPClient(tlsCfg ClientTLSConfig, maxRedirects *int) (*http.Client, error) {
+	tc, err := loadTLSConfig(tlsCfg)
+	if err != nil {
+		return nil, err
+	}
+	limit := defaultMaxRedirects
+	if maxRedirects != nil {
+		limit = *maxRedirects
+	}
+	return &http.Client{
+		Transport: &http.Transport{
+			Proxy:             http.ProxyFromEnvironment,
+			DialContext:       (&net.Dialer{}).DialContext,
+			TLSClientConfig:   tc,
+			DisableKeepAlives: true,
+			ForceAttemptHTTP2: true,
+		},
+		CheckRedirect: func(_ *http.Request, via []*http.Request) error {
+			if len(via) > limit {
+				// Assert on the redirect itself instead of failing.
+				return http.ErrUseLastResponse
+			}
+			return nil
+		},
+	}, nil
+}
+
+// outgoingRequest is a request after template rendering.
+type outgoingRequest struct {
+	method  string
+	url     string
+	headers map[string]string
+	body    string
+}
+
+// doHTTP sends one request as a client span of the run and returns the
+// response for assertions. The caller finishes the returned step once it
+// has asserted, so an assertion failure marks this span.
+func doHTTP(ctx context.Context, client *http.Client, r *run, stepName string, out outgoingRequest) (*response, *step, *assertionFailure) {
+	s := r.startStep(stepName, ptrace.SpanKindClient)
+	s.attrs.PutStr("http.request.method", out.method)
+	s.attrs.PutStr("url.full", out.url)
+
+	var body io.Reader
+	if out.body != "" {
+		body = strings.NewReader(out.body)
+	}
+	req, err := http.NewRequestWithContext(ctx, out.method, out.url, body)
+	if err != nil {
+		return nil, s, requestFailure("a valid request", err)
+	}
+	for k, v := range out.headers {
+		if strings.EqualFold(k, "host") {
+			req.Host = v
+			continue
+		}
+		req.Header.Set(k, v)
+	}
+	for _, h := range r.propagationHeaders(s) {
+		req.Header.Set(h[0], h[1])
+	}
+	s.attrs.PutStr("server.address", req.URL.Hostname())
+
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, s, requestFailure("a response", err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBodyBytes))
+	latency := time.Since(start)
+	if err != nil {
+		return nil, s, requestFailure("a complete response body", err)
+	}
+	res := &response{status: resp.StatusCode, header: resp.Header, body: data, latency: latency}
+	if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
+		res.hasTLS = true
+		res.tlsDaysLeft = daysLeft(resp.TLS.PeerCertificates[0], time.Now())
+		r.observeTLS(req.URL.Hostname(), res.tlsDaysLeft)
+	}
+	s.attrs.PutInt("http.response.status_code", int64(resp.StatusCode))
+	s.attrs.PutInt("http.response.body.size", int64(len(data)))
+	return res, s, nil
+}
+
+func daysLeft(cert *x509.Certificate, now time.Time) float64 {
+	return cert.NotAfter.Sub(now).Hours() / 24
+}
+
+// requestFailure describes a request that produced no response to assert
+// on, with the reason a timeout is easy to recognise.
+func requestFailure(expected string, err error) *assertionFailure {
+	actual := err.Error()
+	if errors.Is(err, context.DeadlineExceeded) {
+		actual = "timed out: " + actual
+	}
+	return &assertionFailure{assertion: "request", expected: expected, actual: truncate(actual)}
+}
+
+// assertAll evaluates assertions in order and stops at the first failure.
+func assertAll(assertions []assertion, res *response) *assertionFailure {
+	for i := range assertions {
+		if f := assertions[i].evaluate(res); f != nil {
+			return f
+		}
+	}
+	return nil
+}
