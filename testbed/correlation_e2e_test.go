@@ -33,9 +33,7 @@ import (
 // every signal to OTLP/JSON files.
 const correlationConfig = `
 extensions:
-  health_check:
-    endpoint: 127.0.0.1:{{.Health}}
-receivers:
+` + healthCheckExtension + `receivers:
   otlp:
     protocols:
       grpc:
@@ -51,24 +49,11 @@ processors:
   correlation:
   batch:
     timeout: 200ms
-exporters:
-  file/traces:
-    path: {{.Dir}}/traces.json
-  file/logs:
-    path: {{.Dir}}/logs.json
-  file/metrics:
-    path: {{.Dir}}/metrics.json
-service:
+` + fileExporters + `service:
   extensions: [health_check]
   telemetry:
     metrics:
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: {{.Telemetry}}
-  pipelines:
+` + selfMetricsReaders + `  pipelines:
     traces:
       receivers: [otlp]
       processors: [memory_limiter, correlation, batch]

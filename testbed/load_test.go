@@ -24,8 +24,9 @@ import (
 // loadScenario is one pipeline under one load.
 type loadScenario struct {
 	name string
-	// pipeline is the YAML of processors/exporters/extensions added to the base config; it must
-	// define a traces pipeline named "traces" fed by the otlp receiver.
+	// pipeline is the YAML of extensions (starting with loadHealthCheck), processors and
+	// exporters added to the base config; its service: keys must define a traces pipeline named
+	// "traces" fed by the otlp receiver.
 	pipeline string
 	// spansPerSecond is the offered load, in traces of ten spans over three services.
 	spansPerSecond int
@@ -37,9 +38,6 @@ receivers:
     protocols:
       grpc:
         endpoint: 127.0.0.1:{{.GRPC}}
-extensions:
-  health_check:
-    endpoint: 127.0.0.1:{{.Health}}
 service:
   telemetry:
     logs:
@@ -54,11 +52,46 @@ service:
                 port: {{.Telemetry}}
 `
 
+// loadHealthCheck opens every scenario's extensions: the harness waits for health_check.
+const loadHealthCheck = `
+extensions:
+  health_check:
+    endpoint: 127.0.0.1:{{.Health}}`
+
 var loadScenarios = []loadScenario{
+	{
+		// The default config's traces pipeline: correlation ids, then the embedded store with the
+		// indexes the correlate API reads (fsync at every commit).
+		name:           "otlp-correlation-batch-signalstore",
+		spansPerSecond: 60_000,
+		pipeline: loadHealthCheck + `
+  signalstore:
+    embedded:
+      path: {{.Dir}}/ollystack.db
+processors:
+  memory_limiter:
+    check_interval: 1s
+    limit_percentage: 80
+    spike_limit_percentage: 20
+  correlation:
+  batch:
+    send_batch_size: 8192
+    timeout: 1s
+exporters:
+  signalstore:
+service:
+  extensions: [health_check, signalstore]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [memory_limiter, correlation, batch]
+      exporters: [signalstore]
+`,
+	},
 	{
 		name:           "otlp-batch-debug",
 		spansPerSecond: 50_000,
-		pipeline: `
+		pipeline: loadHealthCheck + `
 processors:
   batch:
 exporters:

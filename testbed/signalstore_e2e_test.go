@@ -26,19 +26,10 @@ import (
 // extension), on the test's ports and directory.
 const signalStoreConfig = `
 extensions:
-  health_check:
-    endpoint: 127.0.0.1:{{.Health}}
-  signalstore:
+` + healthCheckExtension + `  signalstore:
     embedded:
       path: {{.Dir}}/data/ollystack.db
-receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: 127.0.0.1:{{.GRPC}}
-      http:
-        endpoint: 127.0.0.1:{{.HTTP}}
-processors:
+` + otlpReceivers + `processors:
   memory_limiter:
     check_interval: 1s
     limit_percentage: 80
@@ -54,13 +45,7 @@ service:
   telemetry:
     metrics:
       level: normal
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: {{.Telemetry}}
-  pipelines:
+` + selfMetricsReaders + `  pipelines:
     traces:
       receivers: [otlp]
       processors: [memory_limiter, batch]
@@ -100,15 +85,8 @@ func TestSignalStoreStoresWhatTelemetrygenSends(t *testing.T) {
 	c.Stop(t)
 
 	store := openStore(t, env)
-	ctx := context.Background()
 	assert.Equal(t, int64(2*traces), countSpans(t, store, "e2e-traces"))
-	traceID := parseTraceID(t, e2eTraceID)
-	records, err := store.LogsByTraceIDs(ctx, []signalstore.TraceID{traceID}, signalstore.TimeRange{}, 0)
-	require.NoError(t, err)
-	assert.Len(t, records, logs)
-	points, err := store.MetricPointsByExemplarTraceIDs(ctx, []signalstore.TraceID{traceID}, signalstore.TimeRange{}, 0)
-	require.NoError(t, err)
-	assert.Len(t, points, metrics)
+	assertE2ETraceLogsAndMetrics(t, store, logs, metrics)
 }
 
 // TestShippedConfigStoresWhatTelemetrygenSends runs the distribution's own
@@ -138,10 +116,17 @@ func TestShippedConfigStoresWhatTelemetrygenSends(t *testing.T) {
 	c.Stop(t)
 
 	store := openStore(t, env)
-	ctx := context.Background()
 	spans := countSpans(t, store, "shipped-traces")
 	t.Logf("stored %d spans", spans)
 	assert.Equal(t, int64(3*traces), spans)
+	assertE2ETraceLogsAndMetrics(t, store, logs, metrics)
+}
+
+// assertE2ETraceLogsAndMetrics checks that the store holds exactly logs log
+// records of the trace e2eTraceID and metrics points whose exemplars name it.
+func assertE2ETraceLogsAndMetrics(t *testing.T, store signalstore.Reader, logs, metrics int) {
+	t.Helper()
+	ctx := context.Background()
 	traceID := parseTraceID(t, e2eTraceID)
 	records, err := store.LogsByTraceIDs(ctx, []signalstore.TraceID{traceID}, signalstore.TimeRange{}, 0)
 	require.NoError(t, err)

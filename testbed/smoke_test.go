@@ -16,36 +16,14 @@ import (
 // smokeConfig receives OTLP on both protocols and writes every signal to OTLP/JSON files.
 const smokeConfig = `
 extensions:
-  health_check:
-    endpoint: 127.0.0.1:{{.Health}}
-receivers:
-  otlp:
-    protocols:
-      grpc:
-        endpoint: 127.0.0.1:{{.GRPC}}
-      http:
-        endpoint: 127.0.0.1:{{.HTTP}}
-processors:
+` + healthCheckExtension + otlpReceivers + `processors:
   batch:
     timeout: 200ms
-exporters:
-  file/traces:
-    path: {{.Dir}}/traces.json
-  file/logs:
-    path: {{.Dir}}/logs.json
-  file/metrics:
-    path: {{.Dir}}/metrics.json
-service:
+` + fileExporters + `service:
   extensions: [health_check]
   telemetry:
     metrics:
-      readers:
-        - pull:
-            exporter:
-              prometheus:
-                host: 127.0.0.1
-                port: {{.Telemetry}}
-  pipelines:
+` + selfMetricsReaders + `  pipelines:
     traces:
       receivers: [otlp]
       processors: [batch]

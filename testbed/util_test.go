@@ -1,5 +1,17 @@
 package testbed
 
-import "os"
+import (
+	"os"
+
+	"go.opentelemetry.io/collector/pdata/pcommon"
+)
 
 func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }
+
+// attrString returns an attribute as a string, "" when absent.
+func attrString(m pcommon.Map, key string) string {
+	if v, ok := m.Get(key); ok {
+		return v.AsString()
+	}
+	return ""
+}

@@ -105,50 +105,43 @@ func (s *sharedCorrelators) releaser(cfg component.Config) component.ShutdownFun
 	}
 }
 
-func (s *sharedCorrelators) createTraces(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Traces) (processor.Traces, error) {
+// createShared builds one signal's processor on the correlator shared by
+// cfg; build is that signal's processorhelper constructor, given the
+// correlator and the options every signal uses. The correlator is released
+// again if the constructor fails.
+func createShared[P any](ctx context.Context, s *sharedCorrelators, set processor.Settings, cfg component.Config,
+	build func(c *correlator, opts ...processorhelper.Option) (P, error),
+) (P, error) {
+	var none P
 	c, err := s.acquire(set, cfg)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	release := s.releaser(cfg)
-	p, err := processorhelper.NewTraces(ctx, set, cfg, next, c.processTraces,
+	p, err := build(c,
 		processorhelper.WithCapabilities(processorCapabilities),
 		processorhelper.WithShutdown(release))
 	if err != nil {
 		_ = release(ctx)
-		return nil, err
+		return none, err
 	}
 	return p, nil
+}
+
+func (s *sharedCorrelators) createTraces(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Traces) (processor.Traces, error) {
+	return createShared(ctx, s, set, cfg, func(c *correlator, opts ...processorhelper.Option) (processor.Traces, error) {
+		return processorhelper.NewTraces(ctx, set, cfg, next, c.processTraces, opts...)
+	})
 }
 
 func (s *sharedCorrelators) createLogs(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Logs) (processor.Logs, error) {
-	c, err := s.acquire(set, cfg)
-	if err != nil {
-		return nil, err
-	}
-	release := s.releaser(cfg)
-	p, err := processorhelper.NewLogs(ctx, set, cfg, next, c.processLogs,
-		processorhelper.WithCapabilities(processorCapabilities),
-		processorhelper.WithShutdown(release))
-	if err != nil {
-		_ = release(ctx)
-		return nil, err
-	}
-	return p, nil
+	return createShared(ctx, s, set, cfg, func(c *correlator, opts ...processorhelper.Option) (processor.Logs, error) {
+		return processorhelper.NewLogs(ctx, set, cfg, next, c.processLogs, opts...)
+	})
 }
 
 func (s *sharedCorrelators) createMetrics(ctx context.Context, set processor.Settings, cfg component.Config, next consumer.Metrics) (processor.Metrics, error) {
-	c, err := s.acquire(set, cfg)
-	if err != nil {
-		return nil, err
-	}
-	release := s.releaser(cfg)
-	p, err := processorhelper.NewMetrics(ctx, set, cfg, next, c.processMetrics,
-		processorhelper.WithCapabilities(processorCapabilities),
-		processorhelper.WithShutdown(release))
-	if err != nil {
-		_ = release(ctx)
-		return nil, err
-	}
-	return p, nil
+	return createShared(ctx, s, set, cfg, func(c *correlator, opts ...processorhelper.Option) (processor.Metrics, error) {
+		return processorhelper.NewMetrics(ctx, set, cfg, next, c.processMetrics, opts...)
+	})
 }

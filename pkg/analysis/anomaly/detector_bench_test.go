@@ -1,6 +1,10 @@
 package anomaly
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/ollystack/ollystack/pkg/analysis/internal/cputime"
+)
 
 // BenchmarkUpdate measures the cost of one point on a daily-seasonal series
 // with both the daily and the weekly candidate models active.
@@ -13,12 +17,12 @@ func BenchmarkUpdate(b *testing.B) {
 	rest := points[len(points)/2:]
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0, ok := processCPUTime()
+	cpu0, ok := cputime.Process()
 	for i := 0; b.Loop(); i++ {
 		p := rest[i%len(rest)]
 		d.Update(p.Time, p.Value)
 	}
-	if cpu1, ok1 := processCPUTime(); ok && ok1 && cpu1 > cpu0 {
+	if cpu1, ok1 := cputime.Process(); ok && ok1 && cpu1 > cpu0 {
 		b.ReportMetric(float64((cpu1-cpu0).Nanoseconds())/float64(b.N), "cpu-ns/point")
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/ollystack/ollystack/pkg/analysis/internal/cputime"
 )
 
 // realisticLines returns service log lines of about twenty event types with
@@ -67,14 +69,14 @@ func BenchmarkAdd(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0, ok := processCPUTime()
+	cpu0, ok := cputime.Process()
 	i := 0
 	for b.Loop() {
 		m.Add(lines[i&(len(lines)-1)])
 		i++
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
-	if cpu1, ok1 := processCPUTime(); ok && ok1 && cpu1 > cpu0 {
+	if cpu1, ok1 := cputime.Process(); ok && ok1 && cpu1 > cpu0 {
 		b.ReportMetric(float64(b.N)/(cpu1-cpu0).Seconds(), "lines/cpu-s")
 	}
 }

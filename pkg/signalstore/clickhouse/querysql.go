@@ -89,20 +89,6 @@ func (r readSQL) fieldExpr(src signalSource, f signalstore.Field, key string) (s
 	}
 }
 
-func filterArg(f signalstore.Filter) (any, error) {
-	switch f.Field.Kind() {
-	case "duration":
-		d, err := f.Value.DurationValue()
-		return int64(d), err
-	case "int":
-		return f.Value.IntValue()
-	}
-	if f.Field == signalstore.FieldTraceID {
-		return strings.ToLower(string(f.Value)), nil
-	}
-	return string(f.Value), nil
-}
-
 // compileQuery compiles a validated query over [start, end). The time
 // predicate on Timestamp is always present: both tables are partitioned by
 // toDate(Timestamp), and otel_logs is also sorted by it.
@@ -125,7 +111,7 @@ func (r readSQL) compileQuery(q *signalstore.Query, start, end time.Time) (*comp
 	whereArgs := []any{start.UnixNano(), end.UnixNano()}
 	for _, f := range q.Filters {
 		expr, exprArgs := r.fieldExpr(src, f.Field, f.Key)
-		v, err := filterArg(f)
+		v, err := f.BindValue()
 		if err != nil {
 			return nil, fmt.Errorf("filter on %s: %w", f.Field, err)
 		}
@@ -156,20 +142,17 @@ func (r readSQL) compileQuery(q *signalstore.Query, start, end time.Time) (*comp
 		}
 		for _, g := range q.GroupBy {
 			expr, args := r.fieldExpr(src, g.Field, g.Key)
-			typ := signalstore.ColumnString
-			if g.Field.Kind() == "int" {
-				expr, typ = "toInt64("+expr+")", signalstore.ColumnInt
+			typ := g.ColumnType()
+			if typ == signalstore.ColumnInt {
+				expr = "toInt64(" + expr + ")"
 			}
 			addColumn(expr, args, signalstore.Column{Name: g.Column(), Type: typ}, false)
 			groups++
 		}
-		window := end.Sub(start)
-		if q.Interval > 0 {
-			window = time.Duration(q.Interval)
-		}
+		rateSeconds := q.RateSeconds(start, end)
 		for _, a := range q.Aggregations {
-			expr, args, typ, nullable := aggregateExpr(src, a, window)
-			addColumn(expr, args, signalstore.Column{Name: a.Column(), Type: typ}, nullable)
+			expr, args, nullable := aggregateExpr(src, a, rateSeconds)
+			addColumn(expr, args, signalstore.Column{Name: a.Column(), Type: a.ColumnType()}, nullable)
 		}
 	}
 
@@ -195,54 +178,38 @@ func aliases(from, to int) string {
 	return strings.Join(parts, ", ")
 }
 
-// aggregateExpr returns the aggregate, its parameters, its result type and
-// whether it is NULL over no rows (the -OrNull combinator, so an empty
-// group reads as nil as on the embedded backend rather than NaN or 0).
-func aggregateExpr(src signalSource, a signalstore.Aggregation, window time.Duration) (string, []any, signalstore.ColumnType, bool) {
+// aggregateExpr returns the aggregate, its parameters and whether it is
+// NULL over no rows (the -OrNull combinator, so an empty group reads as nil
+// as on the embedded backend rather than NaN or 0).
+func aggregateExpr(src signalSource, a signalstore.Aggregation, rateSeconds float64) (string, []any, bool) {
 	col := src.columns[a.Field]
-	valueType := signalstore.ColumnFloat
-	if a.Field == signalstore.FieldDuration {
-		valueType = signalstore.ColumnDuration
-	}
 	nullableFloat := func(agg string) string { return "CAST(" + agg + " AS Nullable(Float64))" }
 	switch a.Func {
 	case signalstore.AggCount:
-		return "toInt64(count())", nil, signalstore.ColumnInt, false
+		return "toInt64(count())", nil, false
 	case signalstore.AggRate:
-		return "count() / ?", []any{max(window.Seconds(), 1e-9)}, signalstore.ColumnFloat, false
+		return "count() / ?", []any{rateSeconds}, false
 	case signalstore.AggAvg:
-		return nullableFloat("avgOrNull(" + col + ")"), nil, valueType, true
+		return nullableFloat("avgOrNull(" + col + ")"), nil, true
 	case signalstore.AggMin:
-		return nullableFloat("minOrNull(" + col + ")"), nil, intIfFloat(valueType), true
+		return nullableFloat("minOrNull(" + col + ")"), nil, true
 	case signalstore.AggMax:
-		return nullableFloat("maxOrNull(" + col + ")"), nil, intIfFloat(valueType), true
+		return nullableFloat("maxOrNull(" + col + ")"), nil, true
 	default:
-		return nullableFloat("quantileOrNull(" + quantileLevels[a.Func] + ")(" + col + ")"), nil, valueType, true
+		return nullableFloat("quantileOrNull(" + quantileLevels[a.Func] + ")(" + col + ")"), nil, true
 	}
-}
-
-func intIfFloat(t signalstore.ColumnType) signalstore.ColumnType {
-	if t == signalstore.ColumnFloat {
-		return signalstore.ColumnInt
-	}
-	return t
 }
 
 // orderClause orders by generated aliases. Without an explicit order, raw
 // rows are newest first and aggregates follow their group columns.
 func orderClause(q *signalstore.Query, columns []signalstore.Column, groups int) string {
 	var parts []string
-	for _, o := range q.OrderBy {
-		for i, c := range columns {
-			if c.Name == o.Column {
-				dir := " ASC"
-				if o.Desc {
-					dir = " DESC"
-				}
-				parts = append(parts, "c"+strconv.Itoa(i)+dir)
-				break
-			}
+	for _, o := range q.ExplicitOrder(columns) {
+		dir := " ASC"
+		if o.Desc {
+			dir = " DESC"
 		}
+		parts = append(parts, "c"+strconv.Itoa(o.Index)+dir)
 	}
 	switch {
 	case !q.IsAggregate():

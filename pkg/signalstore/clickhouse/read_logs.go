@@ -1,10 +1,8 @@
 package clickhouse
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
@@ -53,14 +51,9 @@ func (s *Store) LogsByTraceIDs(ctx context.Context, traceIDs []signalstore.Trace
 	if len(ids) == 0 {
 		return []signalstore.LogRecord{}, nil
 	}
-	w := s.boundedWindow(tr)
-	bounds, found, err := s.traceWindow(ctx, ids)
+	w, err := s.slackTraceWindow(ctx, ids, tr)
 	if err != nil {
 		return nil, err
-	}
-	if found {
-		bounds = bounds.widen(s.cfg.TraceSlack)
-		w = windowOf(tr).intersect(bounds.start, bounds.end)
 	}
 	if w.empty() {
 		return []signalstore.LogRecord{}, nil
@@ -124,11 +117,6 @@ func (s *Store) readLogs(ctx context.Context, st statement) ([]signalstore.LogRe
 		return nil, err
 	}
 	// Same order as the embedded backend: time, then trace id bytes.
-	slices.SortStableFunc(logs, func(a, b signalstore.LogRecord) int {
-		if d := a.Timestamp.Compare(b.Timestamp); d != 0 {
-			return d
-		}
-		return bytes.Compare(a.TraceID[:], b.TraceID[:])
-	})
+	signalstore.SortLogs(logs)
 	return logs, nil
 }

@@ -1,10 +1,8 @@
 package clickhouse
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -54,14 +52,9 @@ func (s *Store) MetricPointsByExemplarTraceIDs(ctx context.Context, traceIDs []s
 	if len(ids) == 0 {
 		return points, nil
 	}
-	w := s.boundedWindow(tr)
-	bounds, found, err := s.traceWindow(ctx, ids)
+	w, err := s.slackTraceWindow(ctx, ids, tr)
 	if err != nil {
 		return nil, err
-	}
-	if found {
-		bounds = bounds.widen(s.cfg.TraceSlack)
-		w = windowOf(tr).intersect(bounds.start, bounds.end)
 	}
 	if w.empty() {
 		return points, nil
@@ -84,13 +77,28 @@ func (s *Store) MetricPointsByExemplarTraceIDs(ctx context.Context, traceIDs []s
 			return nil, fmt.Errorf("metric points by exemplar trace ids (%s): %w", mt.metricType, err)
 		}
 	}
-	slices.SortStableFunc(points, func(a, b signalstore.MetricPoint) int {
-		return cmp.Or(a.TimeUnix.Compare(b.TimeUnix), cmp.Compare(a.MetricName, b.MetricName))
-	})
+	signalstore.SortMetricPoints(points)
 	if limit > 0 && len(points) > limit {
 		points = points[:limit]
 	}
 	return points, nil
+}
+
+// slackTraceWindow bounds a read of what the traces' spans point to (logs,
+// exemplars): the traces' span times widened by trace_slack, within the
+// caller's range; for traces with no stored spans, the caller's range, and
+// without one default_lookback.
+func (s *Store) slackTraceWindow(ctx context.Context, ids []string, tr signalstore.TimeRange) (window, error) {
+	w := s.boundedWindow(tr)
+	bounds, found, err := s.traceWindow(ctx, ids)
+	if err != nil {
+		return window{}, err
+	}
+	if found {
+		bounds = bounds.widen(s.cfg.TraceSlack)
+		w = windowOf(tr).intersect(bounds.start, bounds.end)
+	}
+	return w, nil
 }
 
 // boundedWindow is the caller's range with an open start replaced by

@@ -1,10 +1,8 @@
 package clickhouse
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -78,15 +76,7 @@ func (s *Store) SpansByTraceIDs(ctx context.Context, traceIDs []signalstore.Trac
 	}
 	// The server sorts the hex strings, which order like the bytes; sort
 	// again anyway so the contract does not depend on server collation.
-	slices.SortStableFunc(spans, func(a, b signalstore.Span) int {
-		if d := bytes.Compare(a.TraceID[:], b.TraceID[:]); d != 0 {
-			return d
-		}
-		if d := a.Timestamp.Compare(b.Timestamp); d != 0 {
-			return d
-		}
-		return bytes.Compare(a.SpanID[:], b.SpanID[:])
-	})
+	signalstore.SortSpans(spans)
 	return spans, nil
 }
 

@@ -147,7 +147,7 @@ func queryRollup(c *dbConn, q *signalstore.Query, start, end time.Time) (_ *sign
 			return nil, false, err
 		}
 	}
-	return rollupResult(q, order, end.Sub(start)), true, nil
+	return rollupResult(q, order, q.RateSeconds(start, end)), true, nil
 }
 
 func groupKeyString(key []any) string {
@@ -164,25 +164,17 @@ func groupKeyString(key []any) string {
 	return sb.String()
 }
 
-func rollupResult(q *signalstore.Query, groups []*rollupGroup, window time.Duration) *signalstore.QueryResult {
+func rollupResult(q *signalstore.Query, groups []*rollupGroup, rateSeconds float64) *signalstore.QueryResult {
 	var columns []signalstore.Column
 	if q.Interval > 0 {
 		columns = append(columns, signalstore.Column{Name: "time", Type: signalstore.ColumnTime})
-		window = time.Duration(q.Interval)
 	}
 	for _, g := range q.GroupBy {
-		columns = append(columns, signalstore.Column{Name: g.Column(), Type: signalstore.ColumnString})
+		columns = append(columns, signalstore.Column{Name: g.Column(), Type: g.ColumnType()})
 	}
 	groupCount := len(columns)
 	for _, a := range q.Aggregations {
-		typ := signalstore.ColumnDuration
-		switch a.Func {
-		case signalstore.AggCount:
-			typ = signalstore.ColumnInt
-		case signalstore.AggRate:
-			typ = signalstore.ColumnFloat
-		}
-		columns = append(columns, signalstore.Column{Name: a.Column(), Type: typ})
+		columns = append(columns, signalstore.Column{Name: a.Column(), Type: a.ColumnType()})
 	}
 	// Like SQL, an aggregate without grouping yields one row even over no
 	// data.
@@ -198,7 +190,7 @@ func rollupResult(q *signalstore.Query, groups []*rollupGroup, window time.Durat
 			case signalstore.AggCount:
 				row = append(row, a.requests)
 			case signalstore.AggRate:
-				row = append(row, float64(a.requests)/max(window.Seconds(), 1e-9))
+				row = append(row, float64(a.requests)/rateSeconds)
 			default:
 				if a.requests == 0 {
 					row = append(row, nil)
@@ -218,7 +210,7 @@ func rollupResult(q *signalstore.Query, groups []*rollupGroup, window time.Durat
 		}
 		rows = append(rows, row)
 	}
-	sortRows(rows, columns, q.OrderBy, groupCount)
+	sortRows(rows, q.ExplicitOrder(columns), groupCount)
 	res := &signalstore.QueryResult{Columns: columns, Rows: rows}
 	if limit := q.EffectiveLimit(); len(rows) > limit {
 		res.Rows, res.Truncated = rows[:limit], true
@@ -228,27 +220,14 @@ func rollupResult(q *signalstore.Query, groups []*rollupGroup, window time.Durat
 
 // sortRows applies the explicit order, then the group columns ascending, as
 // orderClause does in SQL (NULLs first ascending, as SQLite sorts them).
-func sortRows(rows [][]any, columns []signalstore.Column, order []signalstore.Order, groupCount int) {
-	type key struct {
-		col  int
-		desc bool
-	}
-	var keys []key
-	for _, o := range order {
-		for i, c := range columns {
-			if c.Name == o.Column {
-				keys = append(keys, key{i, o.Desc})
-				break
-			}
-		}
-	}
+func sortRows(rows [][]any, keys []signalstore.ColumnOrder, groupCount int) {
 	for i := range groupCount {
-		keys = append(keys, key{i, false})
+		keys = append(keys, signalstore.ColumnOrder{Index: i})
 	}
 	slices.SortStableFunc(rows, func(a, b []any) int {
 		for _, k := range keys {
-			d := compareValues(a[k.col], b[k.col])
-			if k.desc {
+			d := compareValues(a[k.Index], b[k.Index])
+			if k.Desc {
 				d = -d
 			}
 			if d != 0 {

@@ -90,20 +90,6 @@ func fieldExpr(t signalTable, f signalstore.Field, key string) (string, []any) {
 	}
 }
 
-func filterValue(f signalstore.Filter) (any, error) {
-	switch f.Field.Kind() {
-	case "duration":
-		d, err := f.Value.DurationValue()
-		return int64(d), err
-	case "int":
-		return f.Value.IntValue()
-	}
-	if f.Field == signalstore.FieldTraceID {
-		return strings.ToLower(string(f.Value)), nil
-	}
-	return string(f.Value), nil
-}
-
 var sqlOps = map[signalstore.Op]string{
 	signalstore.OpEq: "=", signalstore.OpNeq: "<>", signalstore.OpGt: ">", signalstore.OpGte: ">=",
 	signalstore.OpLt: "<", signalstore.OpLte: "<=",
@@ -125,7 +111,7 @@ func compileQuery(q *signalstore.Query, start, end time.Time, firstRow, lastRow 
 	whereArgs := []any{firstRow, lastRow, start.UnixNano(), end.UnixNano()}
 	for _, f := range q.Filters {
 		expr, exprArgs := fieldExpr(t, f.Field, f.Key)
-		v, err := filterValue(f)
+		v, err := f.BindValue()
 		if err != nil {
 			return nil, fmt.Errorf("filter on %s: %w", f.Field, err)
 		}
@@ -154,22 +140,15 @@ func compileQuery(q *signalstore.Query, start, end time.Time, firstRow, lastRow 
 			expr, exprArgs := fieldExpr(t, g.Field, g.Key)
 			sel = append(sel, expr)
 			args = append(args, exprArgs...)
-			typ := signalstore.ColumnString
-			if g.Field.Kind() == "int" {
-				typ = signalstore.ColumnInt
-			}
-			columns = append(columns, signalstore.Column{Name: g.Column(), Type: typ})
+			columns = append(columns, signalstore.Column{Name: g.Column(), Type: g.ColumnType()})
 			groupCount++
 		}
-		window := end.Sub(start)
-		if q.Interval > 0 {
-			window = time.Duration(q.Interval)
-		}
+		rateSeconds := q.RateSeconds(start, end)
 		for _, a := range q.Aggregations {
-			expr, exprArgs, typ := aggregateExpr(t, a, window)
+			expr, exprArgs := aggregateExpr(t, a, rateSeconds)
 			sel = append(sel, expr)
 			args = append(args, exprArgs...)
-			columns = append(columns, signalstore.Column{Name: a.Column(), Type: typ})
+			columns = append(columns, signalstore.Column{Name: a.Column(), Type: a.ColumnType()})
 		}
 	}
 	args = append(args, whereArgs...)
@@ -196,50 +175,34 @@ func compileQuery(q *signalstore.Query, start, end time.Time, firstRow, lastRow 
 	return &compiledQuery{sql: sb.String(), args: args, columns: columns, limit: limit}, nil
 }
 
-func aggregateExpr(t signalTable, a signalstore.Aggregation, window time.Duration) (string, []any, signalstore.ColumnType) {
+func aggregateExpr(t signalTable, a signalstore.Aggregation, rateSeconds float64) (string, []any) {
 	col := t.columns[a.Field]
-	valueType := signalstore.ColumnFloat
-	if a.Field == signalstore.FieldDuration {
-		valueType = signalstore.ColumnDuration
-	}
 	switch a.Func {
 	case signalstore.AggCount:
-		return "count(*)", nil, signalstore.ColumnInt
+		return "count(*)", nil
 	case signalstore.AggRate:
-		return "count(*) / ?", []any{max(window.Seconds(), 1e-9)}, signalstore.ColumnFloat
+		return "count(*) / ?", []any{rateSeconds}
 	case signalstore.AggAvg:
-		return "avg(" + col + ")", nil, valueType
+		return "avg(" + col + ")", nil
 	case signalstore.AggMin:
-		return "min(" + col + ")", nil, intIfFloat(valueType)
+		return "min(" + col + ")", nil
 	case signalstore.AggMax:
-		return "max(" + col + ")", nil, intIfFloat(valueType)
+		return "max(" + col + ")", nil
 	default:
-		return "percentile_cont(" + col + ", ?)", []any{a.Func.Quantile()}, valueType
+		return "percentile_cont(" + col + ", ?)", []any{a.Func.Quantile()}
 	}
-}
-
-func intIfFloat(t signalstore.ColumnType) signalstore.ColumnType {
-	if t == signalstore.ColumnFloat {
-		return signalstore.ColumnInt
-	}
-	return t
 }
 
 // orderClause orders by column position. Without an explicit order, raw rows
 // are newest first and aggregates follow their group columns.
 func orderClause(q *signalstore.Query, columns []signalstore.Column, groupCount int) string {
 	var parts []string
-	for _, o := range q.OrderBy {
-		for i, c := range columns {
-			if c.Name == o.Column {
-				dir := " ASC"
-				if o.Desc {
-					dir = " DESC"
-				}
-				parts = append(parts, strconv.Itoa(i+1)+dir)
-				break
-			}
+	for _, o := range q.ExplicitOrder(columns) {
+		dir := " ASC"
+		if o.Desc {
+			dir = " DESC"
 		}
+		parts = append(parts, strconv.Itoa(o.Index+1)+dir)
 	}
 	switch {
 	case !q.IsAggregate():

@@ -1,8 +1,6 @@
 package embedded
 
 import (
-	"bytes"
-	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -93,39 +91,43 @@ func (s *Store) SpansByTraceIDs(ctx context.Context, traceIDs []signalstore.Trac
 	spans := []signalstore.Span{}
 	resources := resourceCache{}
 	err := s.withReader(ctx, func(c *dbConn) error {
-		for _, id := range uniqueTraceIDs(traceIDs) {
-			err := c.query(`SELECT `+spanColumns+`
-				FROM ollystack_trace_spans x
-				JOIN otel_traces s ON s.rowid BETWEEN x.FirstRowId AND x.LastRowId
-				LEFT JOIN ollystack_resources r ON r.ResourceId = s.ResourceId
-				WHERE x.TraceId = ? AND s.TraceId = ? AND s.Timestamp >= ? AND s.Timestamp < ?`,
-				[]any{id[:], id[:], start, end}, func(st *sqlite3.Stmt) error {
-					span, err := scanSpan(st, resources)
-					if err != nil {
-						return err
-					}
-					spans = append(spans, span)
-					return nil
-				})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
+		return queryPerTraceID(c, traceIDs, `SELECT `+spanColumns+`
+			FROM ollystack_trace_spans x
+			JOIN otel_traces s ON s.rowid BETWEEN x.FirstRowId AND x.LastRowId
+			LEFT JOIN ollystack_resources r ON r.ResourceId = s.ResourceId
+			WHERE x.TraceId = ? AND s.TraceId = ? AND s.Timestamp >= ? AND s.Timestamp < ?`,
+			start, end, appendScanned(&spans, resources, scanSpan))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("spans by trace ids: %w", err)
 	}
-	slices.SortStableFunc(spans, func(a, b signalstore.Span) int {
-		if d := bytes.Compare(a.TraceID[:], b.TraceID[:]); d != 0 {
-			return d
-		}
-		if d := a.Timestamp.Compare(b.Timestamp); d != 0 {
-			return d
-		}
-		return bytes.Compare(a.SpanID[:], b.SpanID[:])
-	})
+	signalstore.SortSpans(spans)
 	return spans, nil
+}
+
+// queryPerTraceID runs query once for each distinct non-empty trace id,
+// binding the id twice (index table, then signal table) and the time
+// bounds.
+func queryPerTraceID(c *dbConn, traceIDs []signalstore.TraceID, query string, start, end int64, fn func(st *sqlite3.Stmt) error) error {
+	for _, id := range uniqueTraceIDs(traceIDs) {
+		if err := c.query(query, []any{id[:], id[:], start, end}, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appendScanned is a row callback that scans each row with scan and
+// appends the result to out.
+func appendScanned[T any](out *[]T, resources resourceCache, scan func(*sqlite3.Stmt, resourceCache) (T, error)) func(st *sqlite3.Stmt) error {
+	return func(st *sqlite3.Stmt) error {
+		v, err := scan(st, resources)
+		if err != nil {
+			return err
+		}
+		*out = append(*out, v)
+		return nil
+	}
 }
 
 func scanSpan(st *sqlite3.Stmt, resources resourceCache) (signalstore.Span, error) {
@@ -250,12 +252,7 @@ func scanLog(st *sqlite3.Stmt, resources resourceCache) (signalstore.LogRecord, 
 }
 
 func sortAndLimitLogs(logs []signalstore.LogRecord, limit int) []signalstore.LogRecord {
-	slices.SortStableFunc(logs, func(a, b signalstore.LogRecord) int {
-		if d := a.Timestamp.Compare(b.Timestamp); d != 0 {
-			return d
-		}
-		return bytes.Compare(a.TraceID[:], b.TraceID[:])
-	})
+	signalstore.SortLogs(logs)
 	if limit > 0 && len(logs) > limit {
 		logs = logs[:limit]
 	}
@@ -268,25 +265,12 @@ func (s *Store) LogsByTraceIDs(ctx context.Context, traceIDs []signalstore.Trace
 	logs := []signalstore.LogRecord{}
 	resources := resourceCache{}
 	err := s.withReader(ctx, func(c *dbConn) error {
-		for _, id := range uniqueTraceIDs(traceIDs) {
-			err := c.query(`SELECT `+logColumns+`
-				FROM ollystack_trace_logs x
-				JOIN otel_logs l ON l.rowid BETWEEN x.FirstRowId AND x.LastRowId
-				LEFT JOIN ollystack_resources r ON r.ResourceId = l.ResourceId
-				WHERE x.TraceId = ? AND l.TraceId = ? AND l.Timestamp >= ? AND l.Timestamp < ?`,
-				[]any{id[:], id[:], start, end}, func(st *sqlite3.Stmt) error {
-					l, err := scanLog(st, resources)
-					if err != nil {
-						return err
-					}
-					logs = append(logs, l)
-					return nil
-				})
-			if err != nil {
-				return err
-			}
-		}
-		return nil
+		return queryPerTraceID(c, traceIDs, `SELECT `+logColumns+`
+			FROM ollystack_trace_logs x
+			JOIN otel_logs l ON l.rowid BETWEEN x.FirstRowId AND x.LastRowId
+			LEFT JOIN ollystack_resources r ON r.ResourceId = l.ResourceId
+			WHERE x.TraceId = ? AND l.TraceId = ? AND l.Timestamp >= ? AND l.Timestamp < ?`,
+			start, end, appendScanned(&logs, resources, scanLog))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("logs by trace ids: %w", err)
@@ -305,14 +289,7 @@ func (s *Store) LogsByCorrelationID(ctx context.Context, correlationID string, t
 			JOIN otel_logs l ON l.rowid BETWEEN x.FirstRowId AND x.LastRowId
 			LEFT JOIN ollystack_resources r ON r.ResourceId = l.ResourceId
 			WHERE x.CorrelationId = ? AND l.CorrelationId = ? AND l.Timestamp >= ? AND l.Timestamp < ?`,
-			[]any{correlationID, correlationID, start, end}, func(st *sqlite3.Stmt) error {
-				l, err := scanLog(st, resources)
-				if err != nil {
-					return err
-				}
-				logs = append(logs, l)
-				return nil
-			})
+			[]any{correlationID, correlationID, start, end}, appendScanned(&logs, resources, scanLog))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("logs by correlation id: %w", err)
@@ -397,12 +374,7 @@ func (s *Store) MetricPointsByExemplarTraceIDs(ctx context.Context, traceIDs []s
 	if err != nil {
 		return nil, fmt.Errorf("metric points by exemplar trace ids: %w", err)
 	}
-	slices.SortStableFunc(points, func(a, b signalstore.MetricPoint) int {
-		if d := a.TimeUnix.Compare(b.TimeUnix); d != 0 {
-			return d
-		}
-		return cmp.Compare(a.MetricName, b.MetricName)
-	})
+	signalstore.SortMetricPoints(points)
 	if limit > 0 && len(points) > limit {
 		points = points[:limit]
 	}
