@@ -22,7 +22,7 @@ BENCH_FLAGS   ?= -run=^$$ -bench=$(BENCH) -benchmem -short
 FUZZTIME      ?= 30s
 
 .DEFAULT_GOAL := build
-.PHONY: run build tools test test-unit test-e2e test-clickhouse loadtest lint bench fuzz tidy check-versions clean
+.PHONY: run build tools test test-unit test-e2e test-clickhouse loadtest lint bench fuzz tidy check-versions slo-rules clean
 
 ## tools: install the pinned OCB builder and telemetrygen into .tools/bin
 tools: $(BUILDER) $(TELEMETRYGEN)
@@ -110,6 +110,10 @@ tidy:
 ## check-versions: fail when a collector core or contrib module drifts from the pinned pair
 check-versions:
 	GOWORK=off ./scripts/check-versions.sh builder-config.yaml $(ALL_MODULES)
+
+## slo-rules: regenerate the Prometheus rules of the shipped SLOs (distributions/otelcol-ollystack/slo)
+slo-rules:
+	go run ./connector/slometricsconnector/cmd/slorules --config $(CONFIG) > distributions/$(DIST)/slo/rules.yaml
 
 clean:
 	rm -rf _build .tools

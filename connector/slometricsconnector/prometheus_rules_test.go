@@ -71,3 +71,16 @@ func TestPrometheusRulesErrors(t *testing.T) {
 	_, err = PrometheusRulesFromCollectorConfig([]byte("connectors:\n  slometrics:\n    flush_interval: soon\n"))
 	assert.ErrorContains(t, err, `connector "slometrics"`)
 }
+
+// TestShippedRulesMatchShippedConfig keeps distributions/otelcol-ollystack/slo/rules.yaml what the
+// documented command generates from the shipped config (`make slo-rules` rewrites it).
+func TestShippedRulesMatchShippedConfig(t *testing.T) {
+	dist := filepath.Join("..", "..", "distributions", "otelcol-ollystack")
+	in, err := os.ReadFile(filepath.Join(dist, "config.yaml"))
+	require.NoError(t, err)
+	got, err := PrometheusRulesFromCollectorConfig(in)
+	require.NoError(t, err)
+	want, err := os.ReadFile(filepath.Join(dist, "slo", "rules.yaml"))
+	require.NoError(t, err)
+	assert.Equal(t, string(want), string(got), "run `make slo-rules` to regenerate")
+}
