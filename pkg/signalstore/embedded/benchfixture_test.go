@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -20,12 +21,22 @@ const benchFixtureVersion = "3"
 
 // Shape of the million-span fixture: 4 writers × 25,000 traces × 10 spans,
 // three log records per trace, spread over the 4 hours before build time.
+// OLLYSTACK_BENCH_SCALE=10 multiplies the traces (10,000,000 spans) to see how
+// the reads grow; the benchmark names keep saying 1M.
 const (
-	fixtureWriters         = 4
-	fixtureTracesPerWriter = 25_000
-	fixtureTracesPerBatch  = 100
-	fixtureSpan            = 4 * time.Hour
+	fixtureWriters        = 4
+	fixtureTracesPerBatch = 100
+	fixtureSpan           = 4 * time.Hour
 )
+
+var fixtureTracesPerWriter = 25_000 * benchScale()
+
+func benchScale() int {
+	if n, err := strconv.Atoi(os.Getenv("OLLYSTACK_BENCH_SCALE")); err == nil && n > 1 {
+		return n
+	}
+	return 1
+}
 
 type benchFixture struct {
 	Path  string    `json:"path"`
@@ -60,7 +71,7 @@ func loadOrBuildFixture(b *testing.B) (*benchFixture, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	name := fmt.Sprintf("spans1m-f%s-s%s", benchFixtureVersion, schemaVersion)
+	name := fmt.Sprintf("spans%dm-f%s-s%s", benchScale(), benchFixtureVersion, schemaVersion)
 	dbPath, metaPath := filepath.Join(dir, name+".db"), filepath.Join(dir, name+".json")
 	if meta, err := os.ReadFile(metaPath); err == nil {
 		var f benchFixture
