@@ -16,7 +16,7 @@ import (
 // are listed as otlp_grpc/otlp_http/prometheus_remote_write and still accept their old names.
 var wantComponents = map[string][]string{
 	"receivers":  {"otlp", "prometheus", "fluent_forward", "jaeger", "zipkin", "synthetics"},
-	"processors": {"batch", "memory_limiter", "resource", "attributes", "transform", "filter", "tail_sampling", "probabilistic_sampler", "groupbytrace", "correlation"},
+	"processors": {"batch", "memory_limiter", "resource", "attributes", "transform", "filter", "tail_sampling", "probabilistic_sampler", "groupbytrace", "correlation", "logpattern"},
 	"exporters":  {"debug", "otlp_grpc", "otlp_http", "clickhouse", "prometheus_remote_write", "prometheus", "file", "signalstore"},
 	"extensions": {"health_check", "pprof", "zpages", "file_storage", "bearertokenauth", "signalstore", "correlateapi"},
 	"connectors": {"forward", "slometrics"},
