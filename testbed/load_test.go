@@ -55,8 +55,7 @@ service:
 // loadHealthCheck opens every scenario's extensions: the harness waits for health_check.
 const loadHealthCheck = `
 extensions:
-  health_check:
-    endpoint: 127.0.0.1:{{.Health}}`
+` + healthCheckExtension
 
 var loadScenarios = []loadScenario{
 	{

@@ -20,9 +20,7 @@ import (
 // sloPrometheusConfig exports the slometrics connector's metrics the way Prometheus users get them.
 const sloPrometheusConfig = `
 extensions:
-  health_check:
-    endpoint: 127.0.0.1:{{.Health}}
-receivers:
+` + healthCheckExtension + `receivers:
   otlp:
     protocols:
       grpc:

@@ -24,9 +24,7 @@ import (
 // exports its own server span to the same collector.
 const syntheticsConfig = `
 extensions:
-  health_check:
-    endpoint: 127.0.0.1:{{.Health}}
-receivers:
+` + healthCheckExtension + `receivers:
   otlp:
     protocols:
       http:
