@@ -1,0 +1,190 @@
+package rca
+
+import (
+	"cmp"
+	"slices"
+	"time"
+)
+
+// analysis holds what the analyzers of one request share.
+type analysis struct {
+	ctx      Context
+	baseline Baseline
+	opts     Options
+	tree     *spanTree
+	logs     logIndex
+	root     *node
+	// critical is each critical-path node's self contribution in ns.
+	critical map[*node]int64
+	// errorBelow marks spans with an error span somewhere below them.
+	errorBelow map[*node]bool
+}
+
+// Analyze ranks root-cause hypotheses for one request. It never fails: with
+// no spans, or no baseline, the analyzers that need them return nothing.
+func Analyze(ctx Context, baseline Baseline, opts Options) Result {
+	a := &analysis{ctx: ctx, baseline: baseline, opts: opts.withDefaults()}
+	a.tree = buildTree(ctx.Spans)
+	a.errorBelow = errorsBelow(a.tree)
+	a.logs = indexLogs(ctx.Logs)
+	a.root = a.tree.mainRoot()
+	var res Result
+	res.CriticalPath, a.critical = criticalPath(a.root)
+	if a.root != nil {
+		res.Duration = time.Duration(a.root.duration())
+	}
+	var hs []Hypothesis
+	hs = append(hs, a.errorOrigins()...)
+	hs = append(hs, a.latencyOutliers()...)
+	hs = append(hs, a.dependencyFailures()...)
+	hs = append(hs, a.newLogPatterns()...)
+	hs = append(hs, a.versionChanges()...)
+	hs = append(hs, a.saturations()...)
+	res.Hypotheses = rank(hs, a.opts)
+	res.Deviations = a.deviations()
+	return res
+}
+
+// errorsBelow marks the spans that have an error span below them.
+func errorsBelow(t *spanTree) map[*node]bool {
+	below := make(map[*node]bool)
+	for _, n := range t.nodes {
+		if !n.span.IsError() {
+			continue
+		}
+		// Stop at the first ancestor already marked: everything above it
+		// is marked too, which keeps this linear in the number of spans.
+		for p := n.parent; p != nil && !below[p]; p = p.parent {
+			below[p] = true
+		}
+	}
+	return below
+}
+
+// operationStats returns the baseline of an operation when it has enough
+// samples to be trusted.
+func (a *analysis) operationStats(service, operation string) (OperationStats, bool) {
+	st, ok := a.baseline.Operations[OperationKey{service, operation}]
+	if !ok || st.Count < a.opts.MinBaselineSamples {
+		return OperationStats{}, false
+	}
+	return st, true
+}
+
+// baselineErrorRate is the operation's healthy error rate, falling back to
+// the service's, 0 when unknown.
+func (a *analysis) baselineErrorRate(service, operation string) float64 {
+	if st, ok := a.operationStats(service, operation); ok {
+		return st.ErrorRate()
+	}
+	if st, ok := a.baseline.Services[service]; ok && st.Count >= a.opts.MinBaselineSamples {
+		return st.ErrorRate()
+	}
+	return 0
+}
+
+// grouper collects one hypothesis per (kind, service, operation) in the
+// order they are first met.
+type grouper struct {
+	byKey map[groupKey]*Hypothesis
+	order []*Hypothesis
+}
+
+type groupKey struct {
+	kind               Kind
+	service, operation string
+	variant            string // splits one operation further (log template id)
+}
+
+func newGrouper() *grouper { return &grouper{byKey: make(map[groupKey]*Hypothesis)} }
+
+// get returns the group's hypothesis, creating it with n's span id (n may be
+// nil).
+func (g *grouper) get(kind Kind, service, operation string, n *node) *Hypothesis {
+	return g.getVariant(kind, service, operation, "", n)
+}
+
+// getVariant is get with a further key that is not shown in the hypothesis.
+func (g *grouper) getVariant(kind Kind, service, operation, variant string, n *node) *Hypothesis {
+	k := groupKey{kind, service, operation, variant}
+	if h := g.byKey[k]; h != nil {
+		return h
+	}
+	h := &Hypothesis{Kind: kind, Service: service, Operation: operation}
+	if n != nil {
+		h.SpanID = n.span.SpanID
+	}
+	g.byKey[k] = h
+	g.order = append(g.order, h)
+	return h
+}
+
+func (g *grouper) list() []Hypothesis {
+	out := make([]Hypothesis, 0, len(g.order))
+	for _, h := range g.order {
+		if len(h.Evidence) > 0 {
+			out = append(out, *h)
+		}
+	}
+	return out
+}
+
+// rank computes confidences (see Hypothesis.Confidence), sorts best first
+// with stable tie-breaks and applies the bounds of opts.
+func rank(hs []Hypothesis, opts Options) []Hypothesis {
+	own := make([]float64, len(hs))
+	for i := range hs {
+		// Keep the strongest evidence when trimming, so the bound never
+		// lowers a confidence more than needed; ties keep input order.
+		slices.SortStableFunc(hs[i].Evidence, func(a, b Evidence) int { return cmp.Compare(b.Weight, a.Weight) })
+		if len(hs[i].Evidence) > opts.MaxEvidence {
+			hs[i].Evidence = hs[i].Evidence[:opts.MaxEvidence]
+		}
+		own[i] = combine(hs[i].Evidence)
+	}
+	for i := range hs {
+		residual := 1 - own[i]
+		for j := range hs {
+			if j != i && hs[j].Service == hs[i].Service && hs[j].Kind != hs[i].Kind {
+				residual *= 1 - Corroboration*own[j]
+			}
+		}
+		hs[i].Confidence = min(MaxConfidence, clamp01(1-residual))
+	}
+	slices.SortStableFunc(hs, compareHypotheses)
+	if len(hs) > opts.MaxHypotheses {
+		hs = hs[:opts.MaxHypotheses]
+	}
+	return hs
+}
+
+// combine is the noisy-OR of the evidence weights: each item is an
+// independent chance that the hypothesis holds.
+func combine(evs []Evidence) float64 {
+	residual := 1.0
+	for _, e := range evs {
+		residual *= 1 - clamp01(e.Weight)
+	}
+	return clamp01(1 - residual)
+}
+
+func compareHypotheses(a, b Hypothesis) int {
+	if c := cmp.Compare(b.Confidence, a.Confidence); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(kindOrder[a.Kind], kindOrder[b.Kind]); c != 0 {
+		return c
+	}
+	if c := compareStrings(a.Service, a.Operation, b.Service, b.Operation); c != 0 {
+		return c
+	}
+	return slices.Compare(a.SpanID[:], b.SpanID[:])
+}
+
+// compareStrings orders pairs (a1, a2) and (b1, b2) by first then second.
+func compareStrings(a1, a2, b1, b2 string) int {
+	if c := cmp.Compare(a1, b1); c != 0 {
+		return c
+	}
+	return cmp.Compare(a2, b2)
+}

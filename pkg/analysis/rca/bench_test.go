@@ -1,0 +1,53 @@
+package rca
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/ollystack/ollystack/pkg/signalstore"
+)
+
+// bigRequest builds a 1,000-span request: a root fanning out to 10 services,
+// each a chain of calls with parallel leaves, some errors and logs.
+func bigRequest() Context {
+	b := newTraceBuilder(42)
+	root := b.add(signalstore.SpanID{}, "gateway", "GET /big", "Server", 0, 0)
+	at := ms
+	for len(b.spans) < 1000 {
+		svc := fmt.Sprintf("svc-%d", len(b.spans)%10)
+		call := b.add(root, "gateway", "call "+svc, "Client", at, 9*ms, attr("peer.service", svc))
+		srv := b.add(call, svc, "handle", "Server", at+ms/2, 8*ms)
+		for k := range 3 {
+			leaf := b.add(srv, svc, fmt.Sprintf("query %d", k), "Client", at+ms, 3*ms, attr("db.system", "postgresql"))
+			if len(b.spans)%97 == 0 {
+				b.spans[len(b.spans)-1].StatusCode = signalstore.StatusCodeError
+				b.log(leaf, svc, "ERROR", at+4*ms, fmt.Sprintf("query failed: deadlock detected on relation %d", k))
+			}
+		}
+		b.log(srv, svc, "INFO", at+2*ms, "handled request "+svc)
+		at += 10 * ms
+	}
+	b.finish(root, at, "")
+	b.gauge("svc-1", "db.client.connections.usage", 48, map[string]string{"state": "used"})
+	b.gauge("svc-1", "db.client.connections.max", 50, nil)
+	return b.context()
+}
+
+func BenchmarkAnalyze1000Spans(b *testing.B) {
+	ctx := bigRequest()
+	baseline := BaselineFromSpans(ctx.Spans, ctx.Logs[:len(ctx.Logs)/2])
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		Analyze(ctx, baseline, Options{})
+	}
+}
+
+func BenchmarkRankServices1000Spans(b *testing.B) {
+	ctx := bigRequest()
+	baseline := BaselineFromSpans(ctx.Spans, nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		RankServices(Window{Spans: ctx.Spans}, baseline, Options{})
+	}
+}

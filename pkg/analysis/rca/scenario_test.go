@@ -1,0 +1,138 @@
+package rca
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// rankOf returns the 1-based rank of the first hypothesis matching kind and
+// service, 0 when absent.
+func rankOf(hs []Hypothesis, kind Kind, service string) int {
+	for i, h := range hs {
+		if h.Kind == kind && h.Service == service {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+func describe(res Result) string {
+	var sb strings.Builder
+	for i, h := range res.Hypotheses {
+		fmt.Fprintf(&sb, "  %d. %-20s %-10s %-16s conf=%.3f evidence=%d\n", i+1, h.Kind, h.Service, h.Operation, h.Confidence, len(h.Evidence))
+	}
+	return sb.String()
+}
+
+func TestScenarioPoolExhausted(t *testing.T) {
+	baseline := shopBaseline()
+	res := Analyze(shopTrace(1000, shopFault{poolExhausted: true}).context(), baseline, Options{})
+	t.Logf("pool exhausted:\n%s", describe(res))
+	top := res.Hypotheses[0]
+	if top.Service != "payment" || (top.Kind != KindResourceSaturation && top.Kind != KindErrorOrigin) {
+		t.Fatalf("top hypothesis = %s on %s, want payment saturation or error origin", top.Kind, top.Service)
+	}
+	r := rankOf(res.Hypotheses, KindResourceSaturation, "payment")
+	if r == 0 || r > 2 {
+		t.Fatalf("resource_saturation on payment ranked %d", r)
+	}
+	sat := res.Hypotheses[r-1]
+	if sat.Operation != "db.client.connections.usage" || sat.Evidence[0].Actual != 1 {
+		t.Errorf("saturation evidence = %+v", sat.Evidence[0])
+	}
+	eo := res.Hypotheses[rankOf(res.Hypotheses, KindErrorOrigin, "payment")-1]
+	if eo.Operation != "POST /charge" {
+		t.Errorf("error origin operation = %q", eo.Operation)
+	}
+	var poolLog bool
+	for _, ev := range eo.Evidence {
+		poolLog = poolLog || ev.Signal == SignalLog && strings.Contains(ev.Text, "connection pool exhausted")
+	}
+	if !poolLog {
+		t.Errorf("error origin lacks the pool-exhausted log: %+v", eo.Evidence)
+	}
+	// The callers only propagate: their error is not an origin.
+	if rankOf(res.Hypotheses, KindErrorOrigin, "checkout") != 0 || rankOf(res.Hypotheses, KindErrorOrigin, "frontend") != 0 {
+		t.Errorf("propagated errors reported as origins:\n%s", describe(res))
+	}
+}
+
+func TestScenarioSlowDownstream(t *testing.T) {
+	baseline := shopBaseline()
+	res := Analyze(shopTrace(1000, shopFault{slowShipping: 400 * ms}).context(), baseline, Options{})
+	t.Logf("slow downstream:\n%s", describe(res))
+	top := res.Hypotheses[0]
+	if top.Kind != KindLatencyOutlier || top.Service != "shipping" || top.Operation != "compute rates" {
+		t.Fatalf("top = %s %s %q, want latency_outlier shipping \"compute rates\"", top.Kind, top.Service, top.Operation)
+	}
+	for _, h := range res.Hypotheses {
+		if h.Kind == KindLatencyOutlier && h.Operation != "compute rates" {
+			t.Errorf("parent blamed for the slow child: %s %q", h.Service, h.Operation)
+		}
+	}
+	for _, d := range res.Deviations {
+		if d.Service == "shipping" && d.Operation == "compute rates" && !(d.HasBaseline && d.MaxSelfTime > 400*ms && d.BaselineP99 < 30*ms) {
+			t.Errorf("deviation = %+v", d)
+		}
+	}
+	last := res.CriticalPath[len(res.CriticalPath)-1]
+	if last.Operation != "compute rates" || last.SelfTime < 400*ms {
+		t.Errorf("critical path ends at %+v", last)
+	}
+}
+
+func TestScenarioBadDeploy(t *testing.T) {
+	baseline := shopBaseline()
+	res := Analyze(shopTrace(1000, shopFault{badDeploy: true}).context(), baseline, Options{})
+	t.Logf("bad deploy:\n%s", describe(res))
+	if r := rankOf(res.Hypotheses, KindVersionChange, "checkout"); r == 0 || r > 3 {
+		t.Fatalf("version_change on checkout ranked %d", r)
+	}
+	if r := rankOf(res.Hypotheses, KindNewLogPattern, "checkout"); r == 0 || r > 4 {
+		t.Fatalf("new_log_pattern on checkout ranked %d", r)
+	}
+	if res.Hypotheses[0].Service != "checkout" {
+		t.Errorf("top service = %s", res.Hypotheses[0].Service)
+	}
+	for _, h := range res.Hypotheses {
+		if h.Kind == KindNewLogPattern && strings.Contains(h.Evidence[0].Text, "checkout finished") {
+			t.Errorf("an INFO log was reported as a new pattern")
+		}
+	}
+}
+
+func TestScenarioRetryStorm(t *testing.T) {
+	baseline := shopBaseline()
+	res := Analyze(shopTrace(1000, shopFault{retryStorm: 6}).context(), baseline, Options{})
+	t.Logf("retry storm:\n%s", describe(res))
+	top := res.Hypotheses[0]
+	if top.Kind != KindDependencyFailure || top.Service != "inventory" {
+		t.Fatalf("top = %s on %s, want dependency_failure on inventory", top.Kind, top.Service)
+	}
+	var retries float64
+	for _, ev := range top.Evidence {
+		if strings.Contains(ev.Reason, "retries") {
+			retries = ev.Actual
+		}
+	}
+	if retries != 5 {
+		t.Errorf("retries = %v, want 5", retries)
+	}
+}
+
+// TestScenarioHealthy checks that a normal request produces no strong
+// hypothesis.
+func TestScenarioHealthy(t *testing.T) {
+	baseline := shopBaseline()
+	res := Analyze(shopTrace(3, shopFault{}).context(), baseline, Options{})
+	for _, h := range res.Hypotheses {
+		if h.Confidence > 0.3 {
+			t.Errorf("healthy request: %s on %s conf %.2f", h.Kind, h.Service, h.Confidence)
+		}
+	}
+	if res.Duration <= 0 || res.Duration > time.Second {
+		t.Errorf("duration = %v", res.Duration)
+	}
+}
