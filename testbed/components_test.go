@@ -18,7 +18,7 @@ var wantComponents = map[string][]string{
 	"receivers":  {"otlp", "prometheus", "fluent_forward", "jaeger", "zipkin", "synthetics"},
 	"processors": {"batch", "memory_limiter", "resource", "attributes", "transform", "filter", "tail_sampling", "probabilistic_sampler", "groupbytrace", "correlation", "logpattern"},
 	"exporters":  {"debug", "otlp_grpc", "otlp_http", "clickhouse", "prometheus_remote_write", "prometheus", "file", "signalstore"},
-	"extensions": {"health_check", "pprof", "zpages", "file_storage", "bearertokenauth", "signalstore", "correlateapi"},
+	"extensions": {"health_check", "pprof", "zpages", "file_storage", "bearertokenauth", "signalstore", "correlateapi", "ai"},
 	"connectors": {"forward", "slometrics"},
 }
 

@@ -1,0 +1,94 @@
+package aiextension // import "github.com/ollystack/ollystack/extension/aiextension"
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/ollystack/ollystack/pkg/analysis/rca"
+)
+
+// postAnalyze answers POST /api/v1/ai/analyze.
+func (a *api) postAnalyze(w http.ResponseWriter, r *http.Request) *apiError {
+	req, aerr := parseAnalyzeRequest(w, r)
+	if aerr != nil {
+		return aerr
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.RequestTimeout)
+	defer cancel()
+	resp, aerr := a.analyze(ctx, req)
+	if aerr != nil {
+		return aerr
+	}
+	writeJSON(w, a.logger, http.StatusOK, resp)
+	return nil
+}
+
+// analyze reads the request and its baseline, runs the deterministic
+// analysis, and lets the model narrate when one is configured.
+func (a *api) analyze(ctx context.Context, req analyzeRequest) (*analyzeResponse, *apiError) {
+	rs, err := readRequest(ctx, a.store, req.CorrelationID)
+	if errors.Is(err, errNoSignals) {
+		return nil, notFound("no signals carry correlation id " + req.CorrelationID)
+	}
+	if err != nil {
+		return nil, a.readError(ctx, err)
+	}
+	e := entryOf(rs.spans)
+	h, err := readBaseline(ctx, a.store, a.cfg.Baseline, req.CorrelationID, e)
+	if err != nil {
+		return nil, a.readError(ctx, err)
+	}
+
+	start := time.Now()
+	resp := a.deterministic(req.AnalysisType, rs, e, h)
+	a.telemetry.AnalysisDuration.Record(context.WithoutCancel(ctx), time.Since(start).Seconds(),
+		metric.WithAttributeSet(attribute.NewSet(attribute.String("analysis_type", req.AnalysisType))))
+
+	if a.narrator != nil && req.AnalysisType == analysisRCA && len(resp.Hypotheses) > 0 {
+		a.narrator.narrate(ctx, resp, rs)
+	}
+	return resp, nil
+}
+
+// deterministic runs the analyzers; it reads no clock and calls no model,
+// so the same signals always give the same answer.
+func (a *api) deterministic(kind string, rs *requestSignals, e entry, h *healthy) *analyzeResponse {
+	baseline := rca.BaselineFromSpans(h.spans, h.logs)
+	res := rca.Analyze(rca.Context{Spans: rs.spans, Logs: rs.logs, Metrics: rs.metrics}, baseline, rca.Options{})
+	resp := buildRCA(rs, res)
+	resp.AnalysisType = kind
+	resp.Baseline = baselineInfo{Requests: h.requests, SameEntryRequests: h.sameEntry, Spans: len(h.spans)}
+	switch kind {
+	case analysisAnomaly:
+		resp.Anomalies = buildAnomalies(res)
+		resp.Narrative.Summary = anomalySummary(resp.Anomalies) + " " + resp.TimelineSummary
+	case analysisComparison:
+		resp.Comparison = buildComparison(rs, e, h)
+		resp.Narrative.Summary = comparisonSummary(resp.Comparison) + " " + resp.TimelineSummary
+	}
+	return resp
+}
+
+// readError turns a failed read into an API error, logging what the client
+// is not told.
+func (a *api) readError(ctx context.Context, err error) *apiError {
+	// Backends report an interrupted read in their own words; the context
+	// says why it was interrupted.
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		err = fmt.Errorf("%w (%w)", ctxErr, err)
+	}
+	aerr := storeError(err)
+	if aerr.Status == http.StatusInternalServerError {
+		a.logger.Error("AI API read failed", zap.Error(err))
+	} else {
+		a.logger.Debug("AI API read failed", zap.Error(err))
+	}
+	return aerr
+}

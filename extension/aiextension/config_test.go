@@ -1,0 +1,120 @@
+package aiextension
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/confmap"
+	"go.opentelemetry.io/collector/confmap/confmaptest"
+
+	"github.com/ollystack/ollystack/extension/aiextension/internal/metadata"
+)
+
+func loadConfig(t *testing.T, cm *confmap.Conf, id component.ID) (*Config, error) {
+	t.Helper()
+	sub, err := cm.Sub(id.String())
+	require.NoError(t, err)
+	cfg := createDefaultConfig().(*Config)
+	if err := sub.Unmarshal(cfg); err != nil {
+		return nil, err
+	}
+	return cfg, confmap.Validate(cfg)
+}
+
+func TestLoadConfig(t *testing.T) {
+	cm, err := confmaptest.LoadConf(filepath.Join("testdata", "config.yaml"))
+	require.NoError(t, err)
+
+	full := createDefaultConfig().(*Config)
+	full.ServerConfig.NetAddr.Endpoint = "0.0.0.0:9091"
+	full.Store = component.MustNewIDWithName("signalstore", "primary")
+	full.RequestTimeout = 10 * time.Second
+	full.Baseline = BaselineConfig{Lookback: 30 * time.Minute, MaxRequests: 20}
+	full.LLM = configoptional.Some(LLMConfig{
+		Provider: ProviderAnthropic, BaseURL: "https://api.anthropic.com", Model: "claude-sonnet-4-5",
+		APIKeyEnv: "ANTHROPIC_API_KEY", Timeout: 15 * time.Second, MaxRetries: 3, MaxTokens: 800, MaxInputTokens: 4000,
+		RedactAttributes: []string{"user.email", "enduser.id"},
+	})
+
+	ollama := createDefaultConfig().(*Config)
+	l := defaultLLMConfig()
+	l.BaseURL, l.Model = "http://localhost:11434/v1", "llama3.1"
+	ollama.LLM = configoptional.Some(l)
+
+	tests := []struct {
+		id      component.ID
+		want    *Config
+		wantErr []string
+	}{
+		{id: component.NewID(metadata.Type), want: createDefaultConfig().(*Config)},
+		{id: component.NewIDWithName(metadata.Type, "full"), want: full},
+		{id: component.NewIDWithName(metadata.Type, "ollama"), want: ollama},
+		{id: component.NewIDWithName(metadata.Type, "invalid-endpoint"), wantErr: []string{"endpoint must be set"}},
+		{id: component.NewIDWithName(metadata.Type, "invalid-store"), wantErr: []string{"id must not be empty"}},
+		{id: component.NewIDWithName(metadata.Type, "invalid-baseline"), wantErr: []string{
+			"request_timeout 0s: must be positive",
+			"baseline::lookback 0s: must be positive",
+			"baseline::max_requests 5000: must be between 1 and 1000",
+		}},
+		{id: component.NewIDWithName(metadata.Type, "invalid-llm"), wantErr: []string{
+			`llm::provider "gemini": must be openai or anthropic`,
+			`llm::base_url "ftp://example.com": must be an http(s) URL`,
+			"llm::model must be set",
+			`llm::api_key_env "sk-live-1234": must be the name of an environment variable, not a key`,
+			"llm::timeout 0s: must be positive",
+			"llm::max_retries 11: must be between 0 and 10",
+			"llm::max_tokens 0: must be between 1 and 200000",
+			"llm::max_input_tokens 10: must be between 500 and 200000",
+		}},
+		{id: component.NewIDWithName(metadata.Type, "invalid-llm-url"), wantErr: []string{"llm::base_url must not carry credentials"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.id.String(), func(t *testing.T) {
+			cfg, err := loadConfig(t, cm, tt.id)
+			if len(tt.wantErr) > 0 {
+				require.Error(t, err)
+				for _, want := range tt.wantErr {
+					assert.ErrorContains(t, err, want)
+				}
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, cfg)
+		})
+	}
+}
+
+func TestDefaultConfig(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	require.NoError(t, cfg.Validate())
+	assert.Equal(t, "localhost:8081", cfg.ServerConfig.NetAddr.Endpoint)
+	assert.Nil(t, cfg.LLM.Get(), "no llm block: deterministic only")
+	assert.Equal(t, []component.ID{component.MustNewID("signalstore")}, (&aiExtension{cfg: cfg}).Dependencies())
+}
+
+// TestReadmeExample loads the YAML example of README.md, so the docs
+// cannot drift from the config.
+func TestReadmeExample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllSubmatch(readme, -1)
+	require.NotEmpty(t, blocks)
+	path := filepath.Join(t.TempDir(), "example.yaml")
+	require.NoError(t, os.WriteFile(path, blocks[0][1], 0o600))
+	cm, err := confmaptest.LoadConf(path)
+	require.NoError(t, err)
+	extensions, err := cm.Sub("extensions")
+	require.NoError(t, err)
+	for _, id := range []component.ID{component.NewID(metadata.Type), component.NewIDWithName(metadata.Type, "ollama")} {
+		cfg, err := loadConfig(t, extensions, id)
+		require.NoError(t, err, id.String())
+		require.NotNil(t, cfg.LLM.Get(), id.String())
+	}
+}
