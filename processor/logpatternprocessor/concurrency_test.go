@@ -54,11 +54,14 @@ func TestConcurrentConsumeLogs(t *testing.T) {
 	wg.Wait()
 	require.NoError(t, p.shutdown(context.Background()))
 
-	ids := map[string]map[string]bool{} // template → ids seen
+	ids := map[string]map[string]bool{}    // template → ids seen
+	learnt := map[string]map[string]bool{} // service → template ids on its records
 	records, newEvents := 0, 0
 	for _, ld := range sink.AllLogs() {
-		for i := 0; i < ld.ResourceLogs().At(0).ScopeLogs().Len(); i++ {
-			sl := ld.ResourceLogs().At(0).ScopeLogs().At(i)
+		rl := ld.ResourceLogs().At(0)
+		service, _ := rl.Resource().Attributes().Get("service.name")
+		for i := 0; i < rl.ScopeLogs().Len(); i++ {
+			sl := rl.ScopeLogs().At(i)
 			for k := 0; k < sl.LogRecords().Len(); k++ {
 				lr := sl.LogRecords().At(k)
 				if sl.Scope().Name() == EventScopeName {
@@ -72,6 +75,10 @@ func TestConcurrentConsumeLogs(t *testing.T) {
 					ids[tmpl.Str()] = map[string]bool{}
 				}
 				ids[tmpl.Str()][id.Str()] = true
+				if learnt[service.Str()] == nil {
+					learnt[service.Str()] = map[string]bool{}
+				}
+				learnt[service.Str()][id.Str()] = true
 			}
 		}
 	}
@@ -79,5 +86,13 @@ func TestConcurrentConsumeLogs(t *testing.T) {
 	for tmpl, set := range ids {
 		assert.Len(t, set, 1, "one id per template text: %s", tmpl)
 	}
-	assert.Equal(t, 3*3, newEvents, "each template born once per service")
+	// How lines cluster depends on the order they arrive in (Drain is online), so the number of
+	// templates varies with the interleaving; what must hold is one birth event per template
+	// each service learnt, never a duplicate or a missing one.
+	templates := 0
+	for _, set := range learnt {
+		templates += len(set)
+	}
+	assert.Len(t, learnt, 3)
+	assert.Equal(t, templates, newEvents, "each template born once per service")
 }

@@ -166,10 +166,16 @@ func (p *logPatternProcessor) observe(service string, match logpattern.Match, no
 	defer p.mu.Unlock()
 	born := match.New
 	if p.rates != nil {
-		r, known, jumped := p.rates.observe(templateKey{service: service, id: match.ID}, now)
+		r, jumped := p.rates.observe(templateKey{service: service, id: match.ID}, now)
 		// A template joined to an older one of another length is born
-		// with that one's id: not a new template for the reader.
-		born = born && !known
+		// with that one's id: not a new template for the reader. Batches of
+		// one service run concurrently, so another record of a new template
+		// may be observed before its birth: the entry remembers whether the
+		// birth was announced rather than whether it was seen.
+		born = born && !r.announced
+		if born {
+			r.announced = true
+		}
 		if jumped {
 			counts.jumpEvents++
 			events = append(events, templateEvent{

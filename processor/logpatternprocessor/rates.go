@@ -26,6 +26,11 @@ type templateRate struct {
 	// template's first record rather than at a window boundary, is open.
 	partial  bool
 	lastJump time.Time
+	// announced is set once the template's birth was handled (an event, or
+	// none during the warm-up), so that neither a later cluster joined to it
+	// nor a record of it observed before its birth (batches run
+	// concurrently) makes a second birth or loses the first.
+	announced bool
 
 	prev, next *templateRate
 }
@@ -46,8 +51,8 @@ func newRateTable(cfg RateJumpConfig) *rateTable {
 // observe counts one record of the template at now. known is false when the
 // template was not tracked before; jumped is true when this record makes the
 // current window a rate jump that the cooldown allows reporting.
-func (t *rateTable) observe(key templateKey, now time.Time) (r *templateRate, known, jumped bool) {
-	r, known = t.byKey[key]
+func (t *rateTable) observe(key templateKey, now time.Time) (r *templateRate, jumped bool) {
+	r, known := t.byKey[key]
 	if !known {
 		if len(t.byKey) >= t.cfg.MaxTemplates {
 			t.remove(t.tail)
@@ -64,7 +69,7 @@ func (t *rateTable) observe(key templateKey, now time.Time) (r *templateRate, kn
 		r.lastJump = now
 		jumped = true
 	}
-	return r, known, jumped
+	return r, jumped
 }
 
 func (r *templateRate) isJump(cfg RateJumpConfig) bool {
