@@ -48,9 +48,9 @@ func newRateTable(cfg RateJumpConfig) *rateTable {
 	return &rateTable{cfg: cfg, byKey: make(map[templateKey]*templateRate)}
 }
 
-// observe counts one record of the template at now. known is false when the
-// template was not tracked before; jumped is true when this record makes the
-// current window a rate jump that the cooldown allows reporting.
+// observe counts one record of the template at now, tracking the template if
+// it was not yet; jumped is true when this record makes the current window a
+// rate jump that the cooldown allows reporting.
 func (t *rateTable) observe(key templateKey, now time.Time) (r *templateRate, jumped bool) {
 	r, known := t.byKey[key]
 	if !known {
