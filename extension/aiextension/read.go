@@ -4,32 +4,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"sync"
 	"time"
 
 	"github.com/ollystack/ollystack/pkg/signalstore"
 	"github.com/ollystack/ollystack/processor/correlationprocessor/correlationid"
 )
 
-// Bounds of one request's correlated context, the correlate API's defaults:
-// an analysis needs no more, and a runaway id must not exhaust memory.
-const (
-	maxTraces  = 100
-	maxSpans   = 10_000
-	maxLogs    = 5_000
-	maxMetrics = 1_000
-	// maxTracesPerBaselineRequest bounds the traces one healthy request
-	// contributes to the baseline.
-	maxTracesPerBaselineRequest = 4
-)
+// requestLimits bound one request's correlated context, the correlate API's
+// defaults: an analysis needs no more, and a runaway id must not exhaust memory.
+var requestLimits = signalstore.CorrelationLimits{MaxTraces: 100, MaxSpans: 10_000, MaxLogs: 5_000, MaxMetrics: 1_000}
+
+// maxTracesPerBaselineRequest bounds the traces one healthy request
+// contributes to the baseline.
+const maxTracesPerBaselineRequest = 4
 
 // errNoSignals means the store holds nothing for the requested id.
 var errNoSignals = errors.New("no signals")
-
-// allTime leaves the read range open: a correlation id says nothing about
-// when it happened, and the store prunes by trace id anyway.
-var allTime = signalstore.TimeRange{}
 
 // requestSignals is the correlated context of one request.
 type requestSignals struct {
@@ -41,62 +31,24 @@ type requestSignals struct {
 	truncated bool
 }
 
-// readRequest closes over trace ids like the correlate API: every trace
-// carrying the id (plus the trace a derived id names), then the spans, logs
-// and exemplar metric points of those traces, plus logs carrying the id
-// without trace context.
+// readRequest reads the request like the correlate API does
+// (signalstore.ReadCorrelation); a derived id also names its trace.
 func readRequest(ctx context.Context, store signalstore.Reader, id string) (*requestSignals, error) {
-	rs := &requestSignals{id: id}
-	var idLogs []signalstore.LogRecord
-	err := runConcurrently(ctx,
-		func(ctx context.Context) (err error) {
-			rs.traceIDs, err = store.TraceIDsForCorrelation(ctx, id, allTime)
-			return wrap(err, "trace ids for correlation")
-		},
-		func(ctx context.Context) (err error) {
-			idLogs, err = store.LogsByCorrelationID(ctx, id, allTime, maxLogs+1)
-			return wrap(err, "logs by correlation id")
-		},
-	)
+	var also []signalstore.TraceID
+	if derived, ok := correlationid.TraceID(id); ok {
+		also = append(also, signalstore.TraceID(derived))
+	}
+	c, err := signalstore.ReadCorrelation(ctx, store, id, requestLimits, also...)
 	if err != nil {
 		return nil, err
 	}
-	if derived, ok := correlationid.TraceID(id); ok && !slices.Contains(rs.traceIDs, signalstore.TraceID(derived)) {
-		rs.traceIDs = append(rs.traceIDs, signalstore.TraceID(derived))
-	}
-	if len(rs.traceIDs) > maxTraces {
-		rs.traceIDs, rs.truncated = rs.traceIDs[:maxTraces], true
-	}
-	if len(rs.traceIDs) > 0 {
-		err = runConcurrently(ctx,
-			func(ctx context.Context) (err error) {
-				rs.spans, err = store.SpansByTraceIDs(ctx, rs.traceIDs, allTime)
-				return wrap(err, "spans by trace ids")
-			},
-			func(ctx context.Context) (err error) {
-				rs.logs, err = store.LogsByTraceIDs(ctx, rs.traceIDs, allTime, maxLogs+1)
-				return wrap(err, "logs by trace ids")
-			},
-			func(ctx context.Context) (err error) {
-				rs.metrics, err = store.MetricPointsByExemplarTraceIDs(ctx, rs.traceIDs, allTime, maxMetrics+1)
-				return wrap(err, "metric points by exemplar trace ids")
-			},
-		)
-		if err != nil {
-			return nil, err
-		}
-	}
-	rs.logs = mergeLogs(rs.logs, idLogs)
-	if len(rs.spans) == 0 && len(rs.logs) == 0 {
+	if len(c.Spans) == 0 && len(c.Logs) == 0 {
 		return nil, errNoSignals
 	}
-	sortSpansByTime(rs.spans)
-	var cut [3]bool
-	rs.spans, cut[0] = cutTo(rs.spans, maxSpans)
-	rs.logs, cut[1] = cutTo(rs.logs, maxLogs)
-	rs.metrics, cut[2] = cutTo(rs.metrics, maxMetrics)
-	rs.truncated = rs.truncated || cut[0] || cut[1] || cut[2]
-	return rs, nil
+	return &requestSignals{
+		id: id, traceIDs: c.TraceIDs, spans: c.Spans, logs: c.Logs, metrics: c.Metrics,
+		truncated: c.Truncated.Any(),
+	}, nil
 }
 
 // entry is where a request entered the system: its earliest root span.
@@ -149,7 +101,7 @@ func readBaseline(ctx context.Context, store signalstore.Reader, cfg BaselineCon
 	// Over-read, as erroring requests are dropped after listing.
 	found, err := store.RecentCorrelations(ctx, signalstore.CorrelationFilter{Service: e.service, Since: since, Limit: 2*cfg.MaxRequests + 1})
 	if err != nil {
-		return nil, wrap(err, "recent correlations")
+		return nil, fmt.Errorf("recent correlations: %w", err)
 	}
 	var traceIDs []signalstore.TraceID
 	sameOp := map[signalstore.TraceID]bool{}
@@ -162,9 +114,11 @@ func readBaseline(ctx context.Context, store signalstore.Reader, cfg BaselineCon
 		}
 		ids, err := store.TraceIDsForCorrelation(ctx, c.CorrelationID, signalstore.TimeRange{Start: since})
 		if err != nil {
-			return nil, wrap(err, "trace ids of a baseline correlation")
+			return nil, fmt.Errorf("trace ids of a baseline correlation: %w", err)
 		}
-		ids, _ = cutTo(ids, maxTracesPerBaselineRequest)
+		if len(ids) > maxTracesPerBaselineRequest {
+			ids = ids[:maxTracesPerBaselineRequest]
+		}
 		same := c.RootService == e.service && c.RootSpanName == e.operation
 		for _, t := range ids {
 			traceIDs = append(traceIDs, t)
@@ -179,102 +133,20 @@ func readBaseline(ctx context.Context, store signalstore.Reader, cfg BaselineCon
 	if len(traceIDs) == 0 {
 		return h, nil
 	}
-	err = runConcurrently(ctx,
-		func(ctx context.Context) (err error) {
-			h.spans, err = store.SpansByTraceIDs(ctx, traceIDs, signalstore.TimeRange{Start: since})
-			return wrap(err, "baseline spans")
-		},
-		func(ctx context.Context) (err error) {
-			h.logs, err = store.LogsByTraceIDs(ctx, traceIDs, signalstore.TimeRange{Start: since}, maxLogs)
-			return wrap(err, "baseline logs")
-		},
-	)
-	if err != nil {
-		return nil, err
+	within := signalstore.TimeRange{Start: since}
+	if h.spans, err = store.SpansByTraceIDs(ctx, traceIDs, within); err != nil {
+		return nil, fmt.Errorf("baseline spans: %w", err)
 	}
-	h.spans, _ = cutTo(h.spans, maxSpans)
+	if h.logs, err = store.LogsByTraceIDs(ctx, traceIDs, within, requestLimits.MaxLogs); err != nil {
+		return nil, fmt.Errorf("baseline logs: %w", err)
+	}
+	if len(h.spans) > requestLimits.MaxSpans {
+		h.spans = h.spans[:requestLimits.MaxSpans]
+	}
 	for i := range h.spans {
 		if sameOp[h.spans[i].TraceID] {
 			h.sameOpSpans = append(h.sameOpSpans, h.spans[i])
 		}
 	}
 	return h, nil
-}
-
-// mergeLogs joins logs read by trace id and by correlation id, in time
-// order, dropping the records both reads returned.
-func mergeLogs(byTrace, byID []signalstore.LogRecord) []signalstore.LogRecord {
-	if len(byID) == 0 {
-		return byTrace
-	}
-	type key struct {
-		ts      int64
-		trace   signalstore.TraceID
-		span    signalstore.SpanID
-		service string
-		body    string
-	}
-	keyOf := func(l *signalstore.LogRecord) key {
-		return key{l.Timestamp.UnixNano(), l.TraceID, l.SpanID, l.ServiceName, l.Body}
-	}
-	seen := make(map[key]struct{}, len(byTrace))
-	for i := range byTrace {
-		seen[keyOf(&byTrace[i])] = struct{}{}
-	}
-	merged := slices.Clone(byTrace)
-	for i := range byID {
-		if _, dup := seen[keyOf(&byID[i])]; !dup {
-			merged = append(merged, byID[i])
-		}
-	}
-	slices.SortStableFunc(merged, func(a, b signalstore.LogRecord) int { return a.Timestamp.Compare(b.Timestamp) })
-	return merged
-}
-
-func sortSpansByTime(spans []signalstore.Span) {
-	slices.SortStableFunc(spans, func(a, b signalstore.Span) int {
-		if c := a.Timestamp.Compare(b.Timestamp); c != 0 {
-			return c
-		}
-		return slices.Compare(a.SpanID[:], b.SpanID[:])
-	})
-}
-
-// cutTo keeps at most limit items and reports whether any were dropped.
-func cutTo[T any](items []T, limit int) ([]T, bool) {
-	if len(items) > limit {
-		return items[:limit], true
-	}
-	return items, false
-}
-
-func wrap(err error, what string) error {
-	if err != nil {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return nil
-}
-
-// runConcurrently runs the reads in parallel and returns the first error;
-// a failure cancels the others.
-func runConcurrently(ctx context.Context, reads ...func(context.Context) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make([]error, len(reads))
-	var wg sync.WaitGroup
-	for i, read := range reads {
-		wg.Go(func() {
-			if errs[i] = read(ctx); errs[i] != nil {
-				cancel()
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		// Prefer the root cause over the cancellations it caused.
-		if err != nil && !errors.Is(err, context.Canceled) {
-			return err
-		}
-	}
-	return errors.Join(errs...)
 }

@@ -67,15 +67,6 @@ func summarize(c *correlatedContext, spans []signalstore.Span, logs []signalstor
 	return s
 }
 
-func sortSpansByTime(spans []signalstore.Span) {
-	slices.SortStableFunc(spans, func(a, b signalstore.Span) int {
-		if c := a.Timestamp.Compare(b.Timestamp); c != 0 {
-			return c
-		}
-		return slices.Compare(a.SpanID[:], b.SpanID[:])
-	})
-}
-
 // groupTraces groups time-ordered spans by trace, traces in order of their
 // first span. A trace's root is its earliest span without a parent, or,
 // when the root is missing (not yet exported, or cut), no root is named.

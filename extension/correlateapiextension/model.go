@@ -55,12 +55,7 @@ type summary struct {
 
 // truncation says which parts of an answer were cut by the configured
 // limits.
-type truncation struct {
-	Traces  bool `json:"traces"`
-	Spans   bool `json:"spans"`
-	Logs    bool `json:"logs"`
-	Metrics bool `json:"metrics"`
-}
+type truncation = signalstore.Truncation
 
 // traceGroup is one trace of a correlation; spans keep their
 // parent_span_id so clients can rebuild the tree.
