@@ -117,6 +117,61 @@ type Purger interface {
 	Purge(ctx context.Context) error
 }
 
+// DocumentStore keeps the small JSON documents the AI features produce
+// (analyses, investigations) next to the telemetry they describe, so they
+// survive a restart. It is optional: a backend that cannot keep documents
+// does not implement it, and callers find it by type assertion or through
+// the signalstore extension.
+type DocumentStore interface {
+	// PutDocument inserts the document, or replaces the one with the same
+	// Kind and ID. A nil error means it is durable, like Writer's.
+	PutDocument(ctx context.Context, d Document) error
+	// GetDocument returns the document (kind, id), or an error wrapping
+	// ErrNotFound.
+	GetDocument(ctx context.Context, kind, id string) (Document, error)
+	// ListDocuments returns the documents matching the filter, most
+	// recently updated first.
+	ListDocuments(ctx context.Context, f DocumentFilter) ([]Document, error)
+}
+
+// ErrNotFound is wrapped by reads of one thing that does not exist.
+var ErrNotFound = errors.New("signalstore: not found")
+
+// Document is one stored JSON document.
+type Document struct {
+	// Kind groups documents of one shape, e.g. "analysis".
+	Kind string `json:"kind"`
+	// ID is unique within Kind.
+	ID string `json:"id"`
+	// Ref is what the document is about, e.g. a correlation id; indexed,
+	// may be empty.
+	Ref string `json:"ref,omitempty"`
+	// Updated is when the document was last written; ListDocuments orders
+	// by it. Writers set it; backends keep it as given.
+	Updated time.Time `json:"updated"`
+	// Body is the document, a JSON value of at most MaxDocumentBytes.
+	Body []byte `json:"body"`
+}
+
+// Document limits, checked by PutDocument.
+const (
+	MaxDocumentBytes  = 1 << 20
+	MaxDocumentKeyLen = 256 // Kind, ID and Ref each
+)
+
+// DocumentFilter selects ListDocuments.
+type DocumentFilter struct {
+	// Kind is required.
+	Kind string
+	// Ref, if set, keeps documents about this.
+	Ref string
+	// Limit caps the answer; zero or negative means DefaultDocumentLimit.
+	Limit int
+}
+
+// DefaultDocumentLimit is the ListDocuments limit when none is given.
+const DefaultDocumentLimit = 100
+
 // TimeRange bounds a read to [Start, End). A zero Start or End leaves that
 // side open. Backends use it to prune partitions, so callers that know the
 // time window of a correlation should pass it.
