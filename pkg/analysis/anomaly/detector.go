@@ -48,8 +48,6 @@ type state struct {
 	MinSpread  float64     `json:"min_spread"`
 	Models     []*model    `json:"models,omitempty"`
 	Active     int         `json:"active"`
-	// Run holds the residuals of the current run of same-side deviations.
-	Run []float64 `json:"run,omitempty"`
 	// Peak is the largest recent deviation relative to the usual extreme,
 	// fading by EpisodeDecay per point.
 	Peak float64 `json:"peak"`
@@ -179,8 +177,9 @@ func (d *Detector) score(t time.Time, v float64) Score {
 	} else if r < 0 {
 		out.Direction = Down
 	}
-	d.trackShift(r, z, &p)
 	for _, m := range s.Models {
+		rm := v - m.forecast(t)
+		d.trackShift(m, rm, math.Abs(rm)/(m.scale(t, &p)*meanAbsToSigma), &p)
 		m.update(t, v, v-m.forecast(t), &p)
 	}
 	d.choose()
@@ -222,27 +221,32 @@ const numViews = 3
 
 var minUsual = [numViews]float64{1, 0.5, 0.5}
 
-// trackShift collects a run of deviations on one side; once it is long
-// enough, every model moves its level by the run's median, so the new normal
-// is learnt within ShiftPoints points instead of 1/LevelRate.
-func (d *Detector) trackShift(r, z float64, p *params) {
-	s := &d.state
-	if z < p.ShiftDeviation || len(s.Run) > 0 && (r > 0) != (s.Run[0] > 0) {
-		s.Run = s.Run[:0]
+// trackShift collects a model's run of deviations on one side (r is the
+// residual against the model's forecast, z the same in its robust standard
+// deviations); once the run is long enough, the model moves its level by the
+// run's median, so a new normal is learnt within ShiftPoints points instead
+// of 1/LevelRate. Each model judges shifts against its own forecast: what the
+// plain model takes for a shift may be the daily swing a seasonal model
+// expects. A seasonal model does not shift before it has seen one whole
+// period: until then a run off its level is the season itself, and moving
+// the level would corrupt the phase offsets it is averaging.
+func (d *Detector) trackShift(m *model, r, z float64, p *params) {
+	if m.Period > 0 && m.periodsSeen() < 1 {
+		return
+	}
+	if z < p.ShiftDeviation || len(m.Run) > 0 && (r > 0) != (m.Run[0] > 0) {
+		m.Run = m.Run[:0]
 		if z < p.ShiftDeviation {
 			return
 		}
 	}
-	s.Run = append(s.Run, r)
-	if len(s.Run) < p.ShiftPoints {
+	m.Run = append(m.Run, r)
+	if len(m.Run) < p.ShiftPoints {
 		return
 	}
-	d.scratch = append(d.scratch[:0], s.Run...)
-	delta := median(d.scratch)
-	for _, m := range s.Models {
-		m.shift(delta)
-	}
-	s.Run = s.Run[:0]
+	d.scratch = append(d.scratch[:0], m.Run...)
+	m.shift(median(d.scratch))
+	m.Run = m.Run[:0]
 }
 
 // choose picks the model with the smallest spread among those that have seen

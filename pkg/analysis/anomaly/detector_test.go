@@ -232,3 +232,34 @@ func TestWeeklySeasonalityIsLearnt(t *testing.T) {
 		t.Errorf("weekly pattern flagged at %d (%v): %+v", at+learnt, points[at+learnt].Time, scores[at+learnt])
 	}
 }
+
+// TestSquareWaveSeasonSurvivesFirstDay: a series that is low at night and
+// high by day looks like a level shift to the plain model on its first day.
+// The daily model must still learn the swing, then report a day on which the
+// swing is missing (the series stays flat in between).
+func TestSquareWaveSeasonSurvivesFirstDay(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 1))
+	const perDay = int(24 * time.Hour / step)
+	points := make([]Point, 12*perDay)
+	for i := range points {
+		at := t0.Add(time.Duration(i) * step)
+		v := -20.0
+		if h := at.Hour(); h >= 9 && h < 18 {
+			v = 75
+		}
+		if i/perDay == 10 {
+			v = 40 // the flat day
+		}
+		points[i] = Point{Time: at, Value: v + 2*rng.NormFloat64()}
+	}
+	scores, err := Series(Config{}, points)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if best, at := maxScore(scores[3*perDay : 10*perDay]); best > 0.3 {
+		t.Errorf("ordinary days 3-9 scored %.2f at point %d", best, 3*perDay+at)
+	}
+	if best, _ := maxScore(scores[10*perDay : 10*perDay+12]); best < 0.5 {
+		t.Errorf("first hour of the flat day scored %.2f, want at least 0.5", best)
+	}
+}

@@ -29,6 +29,9 @@ type model struct {
 	// whether a season is trustworthy yet.
 	Start time.Time `json:"start"`
 	Last  time.Time `json:"last"`
+	// Run holds the residuals of the current run of same-side deviations
+	// from this model's forecast.
+	Run []float64 `json:"run,omitempty"`
 }
 
 func newModel(period time.Duration, bins int, level, spread float64, start time.Time) *model {
@@ -85,8 +88,10 @@ func (m *model) update(t time.Time, x, r float64, p *params) {
 	// The slow spread is not clipped: it must learn how large routine
 	// bursts are even when the fast one started at zero.
 	m.Slow += p.SpreadRate / slowFactor * (math.Abs(r) - m.Slow)
+	// Phase spreads learn as fast as the fast spread, so they are clipped
+	// like it: an anomaly must not widen the yardstick that judges it.
 	if g := m.group(t); g >= 0 && m.periodsSeen() >= 1 {
-		m.PhaseSpread[g] += phaseRate * (math.Abs(r) - m.PhaseSpread[g])
+		m.PhaseSpread[g] += phaseRate * (math.Min(math.Abs(r), clip) - m.PhaseSpread[g])
 	}
 	if t.After(m.Last) {
 		m.Last = t

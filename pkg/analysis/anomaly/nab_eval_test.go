@@ -3,6 +3,8 @@ package anomaly
 import (
 	"encoding/csv"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -31,6 +33,115 @@ func TestNABApproximateScore(t *testing.T) {
 	if dir == "" {
 		t.Skip("NAB_DIR not set")
 	}
+	windows := readNABWindows(t, dir)
+	names := make([]string, 0, len(windows))
+	for name := range windows {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	type run struct {
+		points []Point
+		scores []Score
+		limits [][2]time.Time
+	}
+	runs := make([]run, len(names))
+	for i, name := range names {
+		points := readNABSeries(t, filepath.Join(dir, "data", name))
+		scores, err := Series(nabConfig(), points)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs[i] = run{points, scores, parseWindows(t, windows[name])}
+	}
+	for _, prof := range nabProfiles {
+		var corpus []nabPoint
+		totalWindows := 0
+		for i, r := range runs {
+			swept := sweepFile(r.points, r.scores, r.limits, i, prof)
+			totalWindows += countWindows(swept)
+			corpus = append(corpus, swept...)
+		}
+		best, threshold := optimiseThreshold(corpus, totalWindows, prof)
+		null := -prof.fnWeight * float64(totalWindows)
+		perfect := prof.tpWeight * float64(totalWindows)
+		if os.Getenv("NAB_VERBOSE") != "" && prof.name == "standard" {
+			reportPerFile(t, corpus, threshold, names)
+		}
+		t.Logf("approximate NAB %s score %.1f at threshold %.4f (%d files, %d windows)",
+			prof.name, 100*(best-null)/(perfect-null), threshold, len(names), totalWindows)
+	}
+}
+
+// TestWriteNABResults writes the detector's scores over the NAB corpus in
+// the layout of NAB's results directory, for NAB's own scorer to optimise,
+// score and normalise:
+//
+//	NAB_DIR=/path/to/NAB NAB_DETECTOR=ollystack go test -run TestWriteNABResults ./anomaly
+//	cd /path/to/NAB && python3 run.py -d ollystack --optimize --score --normalize --skipConfirmation
+//
+// Each data/<category>/<file>.csv becomes
+// results/<detector>/<category>/<detector>_<file>.csv with the columns
+// timestamp, value, anomaly_score and label (1 inside a labelled window;
+// informational, NAB's scorer reads the labels itself). The detector sees
+// the values only, one point at a time.
+func TestWriteNABResults(t *testing.T) {
+	dir, detector := os.Getenv("NAB_DIR"), os.Getenv("NAB_DETECTOR")
+	if dir == "" || detector == "" {
+		t.Skip("NAB_DIR and NAB_DETECTOR not set")
+	}
+	if strings.ContainsAny(detector, "_/") {
+		t.Fatalf("detector name %q: NAB splits result file names on '_'", detector)
+	}
+	windows := readNABWindows(t, dir)
+	for name, raw := range windows {
+		points := readNABSeries(t, filepath.Join(dir, "data", name))
+		scores, err := Series(nabConfig(), points)
+		if err != nil {
+			t.Fatal(err)
+		}
+		limits := parseWindows(t, raw)
+		category, file := filepath.Split(name)
+		out := filepath.Join(dir, "results", detector, category, detector+"_"+file)
+		if err := writeNABResult(out, points, scores, limits); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("wrote %d result files under %s", len(windows), filepath.Join(dir, "results", detector))
+}
+
+func writeNABResult(path string, points []Point, scores []Score, limits [][2]time.Time) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("create results folder: %w", err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("create %q: %w", path, err)
+	}
+	w := csv.NewWriter(f)
+	_ = w.Write([]string{"timestamp", "value", "anomaly_score", "label"})
+	for i, p := range points {
+		label := "0"
+		for _, l := range limits {
+			if !p.Time.Before(l[0]) && !p.Time.After(l[1]) {
+				label = "1"
+			}
+		}
+		_ = w.Write([]string{
+			p.Time.Format(nabTimeLayout),
+			strconv.FormatFloat(p.Value, 'g', -1, 64),
+			strconv.FormatFloat(scores[i].Value, 'g', -1, 64),
+			label,
+		})
+	}
+	w.Flush()
+	if err := errors.Join(w.Error(), f.Close()); err != nil {
+		return fmt.Errorf("write %q: %w", path, err)
+	}
+	return nil
+}
+
+func readNABWindows(t *testing.T, dir string) map[string][][2]string {
+	t.Helper()
 	raw, err := os.ReadFile(filepath.Join(dir, "labels", "combined_windows.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -39,32 +150,10 @@ func TestNABApproximateScore(t *testing.T) {
 	if err := json.Unmarshal(raw, &windows); err != nil {
 		t.Fatal(err)
 	}
-	names := make([]string, 0, len(windows))
-	for name := range windows {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	var corpus []nabPoint
-	totalWindows := 0
-	for fileIndex, name := range names {
-		points := readNABSeries(t, filepath.Join(dir, "data", name))
-		scores, err := Series(nabConfig(), points)
-		if err != nil {
-			t.Fatal(err)
-		}
-		swept := sweepFile(points, scores, parseWindows(t, windows[name]), fileIndex)
-		totalWindows += countWindows(swept)
-		corpus = append(corpus, swept...)
-	}
-	best, threshold := optimiseThreshold(corpus, totalWindows)
-	null := -float64(totalWindows)
-	perfect := float64(totalWindows)
-	if os.Getenv("NAB_VERBOSE") != "" {
-		reportPerFile(t, corpus, threshold, names)
-	}
-	t.Logf("approximate NAB standard score %.1f at threshold %.4f (%d files, %d windows)",
-		100*(best-null)/(perfect-null), threshold, len(names), totalWindows)
+	return windows
 }
+
+const nabTimeLayout = "2006-01-02 15:04:05"
 
 // nabConfig is the configuration under evaluation; NAB_SEASONLESS=1 turns
 // seasonality off for comparison.
@@ -83,11 +172,17 @@ type nabPoint struct {
 	weight float64
 }
 
-const (
-	tpWeight = 1.0
-	fpWeight = 0.11
-	fnWeight = 1.0
-)
+// nabProfile is one of NAB's application profiles (config/profiles.json).
+type nabProfile struct {
+	name                         string
+	tpWeight, fpWeight, fnWeight float64
+}
+
+var nabProfiles = []nabProfile{
+	{"standard", 1, 0.11, 1},
+	{"reward_low_FP_rate", 1, 0.22, 1},
+	{"reward_low_FN_rate", 1, 0.11, 2},
+}
 
 func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
@@ -100,7 +195,7 @@ func scaledSigmoid(pos float64) float64 {
 
 // sweepFile gives each scorable point its NAB weight: inside a window the
 // reward for detecting there, outside it the (negative) cost of a false alarm.
-func sweepFile(points []Point, scores []Score, limits [][2]time.Time, fileIndex int) []nabPoint {
+func sweepFile(points []Point, scores []Score, limits [][2]time.Time, fileIndex int, prof nabProfile) []nabPoint {
 	probation := int(math.Min(math.Floor(0.15*float64(len(points))), 0.15*5000))
 	maxTP := scaledSigmoid(-1)
 	index := func(ts time.Time) int {
@@ -118,12 +213,12 @@ func sweepFile(points []Point, scores []Score, limits [][2]time.Time, fileIndex 
 		if w < len(limits) && i >= index(limits[w][0]) {
 			left, right := index(limits[w][0]), index(limits[w][1])
 			width := float64(right - left + 1)
-			weight = scaledSigmoid(-float64(right-i+1)/width) * tpWeight / maxTP
+			weight = scaledSigmoid(-float64(right-i+1)/width) * prof.tpWeight / maxTP
 			window = fileIndex*1000 + w
 		} else if prevRight < 0 {
-			weight = -fpWeight
+			weight = -prof.fpWeight
 		} else {
-			weight = scaledSigmoid(float64(i-prevRight)/(prevWidth-1)) * fpWeight
+			weight = scaledSigmoid(float64(i-prevRight)/(prevWidth-1)) * prof.fpWeight
 		}
 		if i < probation {
 			continue
@@ -135,12 +230,12 @@ func sweepFile(points []Point, scores []Score, limits [][2]time.Time, fileIndex 
 
 // optimiseThreshold sweeps every distinct score as a threshold, as NAB does,
 // and returns the best raw score.
-func optimiseThreshold(points []nabPoint, windows int) (best, threshold float64) {
+func optimiseThreshold(points []nabPoint, windows int, prof nabProfile) (best, threshold float64) {
 	sort.SliceStable(points, func(i, j int) bool { return points[i].score > points[j].score })
 	windowBest := map[int]float64{}
 	fp := 0.0
 	current := func() float64 {
-		s := fp - fnWeight*float64(windows-len(windowBest))
+		s := fp - prof.fnWeight*float64(windows-len(windowBest))
 		for _, v := range windowBest {
 			s += v
 		}
@@ -178,7 +273,7 @@ func readNABSeries(t *testing.T, file string) []Point {
 	}
 	points := make([]Point, 0, len(rows))
 	for _, row := range rows[1:] {
-		ts, err := time.Parse("2006-01-02 15:04:05", row[0])
+		ts, err := time.Parse(nabTimeLayout, row[0])
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
@@ -196,7 +291,7 @@ func parseWindows(t *testing.T, raw [][2]string) [][2]time.Time {
 	out := make([][2]time.Time, len(raw))
 	for i, w := range raw {
 		for j := range 2 {
-			ts, err := time.Parse("2006-01-02 15:04:05", strings.TrimSuffix(w[j], ".000000"))
+			ts, err := time.Parse(nabTimeLayout, strings.TrimSuffix(w[j], ".000000"))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,8 +8,9 @@ import (
 	"slices"
 )
 
-// snapshotVersion changes when the snapshot layout does.
-const snapshotVersion = 1
+// snapshotVersion changes when the snapshot layout does (2: level-shift runs
+// per model).
+const snapshotVersion = 2
 
 type snapshot struct {
 	Version int    `json:"version"`
@@ -56,11 +57,8 @@ func (s *state) validate(cfg Config) error {
 	if len(s.WarmValues) != len(s.WarmTimes) || len(s.WarmValues) > cfg.WarmUp {
 		return errors.New("inconsistent warm-up points")
 	}
-	if !finite(s.MinSpread, s.Peak, s.ShortMean, s.ShortAbs) || slices.ContainsFunc(s.Run, notFinite) {
+	if !finite(s.MinSpread, s.Peak, s.ShortMean, s.ShortAbs) {
 		return errors.New("non-finite statistics")
-	}
-	if len(s.Run) > cfg.ShiftPoints {
-		return errors.New("level-shift run longer than shift_points")
 	}
 	if s.Models == nil {
 		if len(s.Views) != 0 {
@@ -103,8 +101,11 @@ func (m *model) validate(cfg Config, i int) error {
 		return errors.New("inconsistent bins")
 	}
 	if !finite(m.Level, m.Spread, m.Slow) || slices.ContainsFunc(m.Season, notFinite) ||
-		slices.ContainsFunc(m.PhaseSpread, notFinite) {
+		slices.ContainsFunc(m.PhaseSpread, notFinite) || slices.ContainsFunc(m.Run, notFinite) {
 		return errors.New("non-finite statistics")
+	}
+	if len(m.Run) > cfg.ShiftPoints {
+		return errors.New("level-shift run longer than shift_points")
 	}
 	return nil
 }

@@ -81,8 +81,8 @@ func FuzzRestore(f *testing.F) {
 	}
 	good, _ := d.Snapshot()
 	f.Add(good)
-	f.Add([]byte(`{"version":1,"config":{},"state":{}}`))
-	f.Add([]byte(`{"version":1,"config":{"seasons":[]},"state":{"models":[{"period":0}],"views":[]}}`))
+	f.Add([]byte(`{"version":2,"config":{},"state":{}}`))
+	f.Add([]byte(`{"version":2,"config":{"seasons":[]},"state":{"models":[{"period":0}],"views":[]}}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		d, _ := New(Config{})
 		if d.Restore(data) != nil {

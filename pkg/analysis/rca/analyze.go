@@ -18,6 +18,8 @@ type analysis struct {
 	critical map[*node]int64
 	// errorBelow marks spans with an error span somewhere below them.
 	errorBelow map[*node]bool
+	// changes holds the new versions and deployment events per service.
+	changes map[string]*serviceChange
 }
 
 // Analyze ranks root-cause hypotheses for one request. It never fails: with
@@ -40,7 +42,7 @@ func Analyze(ctx Context, baseline Baseline, opts Options) Result {
 	hs = append(hs, a.newLogPatterns()...)
 	hs = append(hs, a.versionChanges()...)
 	hs = append(hs, a.saturations()...)
-	res.Hypotheses = rank(hs, a.opts)
+	res.Hypotheses = rank(hs, a.linkSymptoms(hs), a.opts)
 	res.Deviations = a.deviations()
 	return res
 }
@@ -130,32 +132,61 @@ func (g *grouper) list() []Hypothesis {
 }
 
 // rank computes confidences (see Hypothesis.Confidence), sorts best first
-// with stable tie-breaks and applies the bounds of opts.
-func rank(hs []Hypothesis, opts Options) []Hypothesis {
+// with stable tie-breaks and applies the bounds of opts. links maps a
+// version_change hypothesis to the symptoms of its service that began after
+// the change (linkSymptoms): the strongest of them is taken in as the
+// change's own evidence, the others corroborate it as usual.
+func rank(hs []Hypothesis, links map[int][]symptomLink, opts Options) []Hypothesis {
 	own := make([]float64, len(hs))
 	for i := range hs {
-		// Keep the strongest evidence when trimming, so the bound never
-		// lowers a confidence more than needed; ties keep input order.
-		slices.SortStableFunc(hs[i].Evidence, func(a, b Evidence) int { return cmp.Compare(b.Weight, a.Weight) })
-		if len(hs[i].Evidence) > opts.MaxEvidence {
-			hs[i].Evidence = hs[i].Evidence[:opts.MaxEvidence]
-		}
+		trimEvidence(&hs[i], opts)
 		own[i] = combine(hs[i].Evidence)
+	}
+	// explained[i] is the symptom hypothesis i takes in, -1 for none.
+	explained := make([]int, len(hs))
+	reasons := make([]string, len(hs))
+	for i := range hs {
+		explained[i] = -1
+		for _, l := range links[i] {
+			if explained[i] < 0 || own[l.symptom] > own[explained[i]] {
+				explained[i], reasons[i] = l.symptom, l.reason
+			}
+		}
 	}
 	for i := range hs {
 		residual := 1 - own[i]
+		if m := explained[i]; m >= 0 {
+			residual *= 1 - own[m]
+		}
 		for j := range hs {
-			if j != i && hs[j].Service == hs[i].Service && hs[j].Kind != hs[i].Kind {
+			if j != i && j != explained[i] && hs[j].Service == hs[i].Service && hs[j].Kind != hs[i].Kind {
 				residual *= 1 - Corroboration*own[j]
 			}
 		}
 		hs[i].Confidence = min(MaxConfidence, clamp01(1-residual))
+	}
+	for i, m := range explained {
+		if m >= 0 {
+			hs[i].Evidence = append(hs[i].Evidence, explanationEvidence(hs[m], own[m], reasons[i]))
+			trimEvidence(&hs[i], opts)
+			hs[i].explains = true
+		}
 	}
 	slices.SortStableFunc(hs, compareHypotheses)
 	if len(hs) > opts.MaxHypotheses {
 		hs = hs[:opts.MaxHypotheses]
 	}
 	return hs
+}
+
+// trimEvidence orders h's evidence strongest first and keeps at most
+// MaxEvidence items, so the bound never lowers a confidence more than
+// needed; ties keep input order.
+func trimEvidence(h *Hypothesis, opts Options) {
+	slices.SortStableFunc(h.Evidence, func(a, b Evidence) int { return cmp.Compare(b.Weight, a.Weight) })
+	if len(h.Evidence) > opts.MaxEvidence {
+		h.Evidence = h.Evidence[:opts.MaxEvidence]
+	}
 }
 
 // combine is the noisy-OR of the evidence weights: each item is an
@@ -171,6 +202,14 @@ func combine(evs []Evidence) float64 {
 func compareHypotheses(a, b Hypothesis) int {
 	if c := cmp.Compare(b.Confidence, a.Confidence); c != 0 {
 		return c
+	}
+	// At the confidence cap a version change still comes before the
+	// symptoms it explains.
+	if a.explains != b.explains {
+		if a.explains {
+			return -1
+		}
+		return 1
 	}
 	if c := cmp.Compare(kindOrder[a.Kind], kindOrder[b.Kind]); c != 0 {
 		return c

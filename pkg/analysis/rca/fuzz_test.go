@@ -49,7 +49,7 @@ func randomContext(data []byte) Context {
 		if next()%5 == 0 {
 			s.SpanAttributes = map[string]string{"peer.service": services[i%4]}
 			s.ResourceAttributes = map[string]string{"service.version": names[i%4]}
-			s.Events = []signalstore.SpanEvent{{Name: "deployment"}, {Name: "exception"}}
+			s.Events = []signalstore.SpanEvent{{Name: "deployment", Timestamp: s.Timestamp}, {Name: "exception"}}
 		}
 		ctx.Spans = append(ctx.Spans, s)
 	}
@@ -77,7 +77,11 @@ func FuzzAnalyze(f *testing.F) {
 	baseline := shopBaseline()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ctx := randomContext(data)
-		for _, bl := range []Baseline{{}, baseline, BaselineFromSpans(ctx.Spans, ctx.Logs)} {
+		// versioned knows another version of every fuzzed service, so the
+		// versions in the data are new and symptoms get linked to them.
+		versioned := BaselineFromSpans(ctx.Spans, ctx.Logs)
+		versioned.Versions = map[string][]string{"a": {"v0"}, "b": {"v0"}, "c": {"v0"}, "": {"v0"}}
+		for _, bl := range []Baseline{{}, baseline, BaselineFromSpans(ctx.Spans, ctx.Logs), versioned} {
 			first := Analyze(ctx, bl, Options{})
 			second := Analyze(ctx, bl, Options{})
 			if !reflect.DeepEqual(first, second) {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ollystack/ollystack/pkg/signalstore"
 )
 
 // rankOf returns the 1-based rank of the first hypothesis matching kind and
@@ -87,19 +89,106 @@ func TestScenarioBadDeploy(t *testing.T) {
 	baseline := shopBaseline()
 	res := Analyze(shopTrace(1000, shopFault{badDeploy: true}).context(), baseline, Options{})
 	t.Logf("bad deploy:\n%s", describe(res))
-	if r := rankOf(res.Hypotheses, KindVersionChange, "checkout"); r == 0 || r > 3 {
-		t.Fatalf("version_change on checkout ranked %d", r)
+	top := res.Hypotheses[0]
+	if top.Kind != KindVersionChange || top.Service != "checkout" {
+		t.Fatalf("top = %s on %s, want version_change on checkout", top.Kind, top.Service)
+	}
+	// The version change explains the error origin: its evidence holds the
+	// new version and the origin's failing span.
+	origin := res.Hypotheses[rankOf(res.Hypotheses, KindErrorOrigin, "checkout")-1]
+	var newVersion, takenIn bool
+	for _, ev := range top.Evidence {
+		newVersion = newVersion || ev.Unit == "new_version" && ev.Text == "2.4.0"
+		takenIn = takenIn || ev.Reason == reasonSymptomInNewVersion+": error_origin" && ev.SpanID == origin.SpanID
+	}
+	if !newVersion || !takenIn {
+		t.Errorf("version change evidence = %+v", top.Evidence)
+	}
+	if top.Confidence <= origin.Confidence {
+		t.Errorf("version change %.3f not above the error origin %.3f", top.Confidence, origin.Confidence)
 	}
 	if r := rankOf(res.Hypotheses, KindNewLogPattern, "checkout"); r == 0 || r > 4 {
 		t.Fatalf("new_log_pattern on checkout ranked %d", r)
-	}
-	if res.Hypotheses[0].Service != "checkout" {
-		t.Errorf("top service = %s", res.Hypotheses[0].Service)
 	}
 	for _, h := range res.Hypotheses {
 		if h.Kind == KindNewLogPattern && strings.Contains(h.Evidence[0].Text, "checkout finished") {
 			t.Errorf("an INFO log was reported as a new pattern")
 		}
+	}
+}
+
+// deployEventTrace is the bad-deploy request of a release known only from a
+// deployment event at offset at from the request's start: checkout's spans
+// and logs keep the baseline's version.
+func deployEventTrace(at time.Duration) Context {
+	b := shopTrace(1000, shopFault{badDeploy: true})
+	for i := range b.spans {
+		if b.spans[i].ServiceName == "checkout" {
+			b.spans[i].ResourceAttributes["service.version"] = shopVersions["checkout"]
+		}
+	}
+	for i := range b.logs {
+		if b.logs[i].ServiceName == "checkout" {
+			b.logs[i].ResourceAttributes["service.version"] = shopVersions["checkout"]
+		}
+	}
+	b.logs = append(b.logs, signalstore.LogRecord{
+		Timestamp: b.base.Add(at), ServiceName: "checkout", EventName: "deployment",
+		SeverityText: "INFO", SeverityNumber: 9, Body: "rolled out checkout 2.4.0",
+	})
+	return b.context()
+}
+
+func TestScenarioDeployEvent(t *testing.T) {
+	baseline := shopBaseline()
+	for _, tc := range []struct {
+		name     string
+		at       time.Duration
+		explains bool
+	}{
+		{"five minutes before the errors", -5 * time.Minute, true},
+		{"in the request, before the errors", time.Millisecond, true},
+		{"after the errors", 10 * time.Second, false},
+		{"beyond the deploy window", -2 * time.Hour, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := Analyze(deployEventTrace(tc.at), baseline, Options{})
+			r := rankOf(res.Hypotheses, KindVersionChange, "checkout")
+			if r == 0 {
+				t.Fatalf("no version change:\n%s", describe(res))
+			}
+			v := res.Hypotheses[r-1]
+			var takenIn bool
+			for _, ev := range v.Evidence {
+				takenIn = takenIn || strings.HasPrefix(ev.Reason, reasonSymptomAfterDeploy)
+			}
+			if tc.explains != (r == 1) || tc.explains != takenIn {
+				t.Errorf("version change ranked %d, symptom taken in %v, want first and taken in = %v:\n%s", r, takenIn, tc.explains, describe(res))
+			}
+		})
+	}
+}
+
+// TestScenarioSymptomsInOldVersion: a new version seen in the request does
+// not explain errors that the old version produced.
+func TestScenarioSymptomsInOldVersion(t *testing.T) {
+	b := shopTrace(1000, shopFault{badDeploy: true})
+	for i := range b.spans {
+		s := &b.spans[i]
+		if s.ServiceName == "checkout" && s.SpanName != "POST /quote" {
+			s.ResourceAttributes["service.version"] = shopVersions["checkout"]
+		}
+	}
+	for i := range b.logs {
+		if b.logs[i].ServiceName == "checkout" {
+			b.logs[i].ResourceAttributes["service.version"] = shopVersions["checkout"]
+		}
+	}
+	res := Analyze(b.context(), shopBaseline(), Options{})
+	r := rankOf(res.Hypotheses, KindVersionChange, "checkout")
+	if r <= 1 || len(res.Hypotheses[r-1].Evidence) != 1 {
+		t.Errorf("version change ranked %d with %d evidence items, want below its unrelated symptoms with its own item only:\n%s",
+			r, len(res.Hypotheses[r-1].Evidence), describe(res))
 	}
 }
 

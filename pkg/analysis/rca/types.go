@@ -99,8 +99,21 @@ type Hypothesis struct {
 	// where j ranges over the other hypotheses of the same service with a
 	// different kind (independent analyzers agreeing on one service), and
 	// final is capped at MaxConfidence.
+	//
+	// A version change that preceded symptoms of its own service (errors,
+	// latency, new log patterns, failing calls into it, seen in the new
+	// version or after the deployment event) explains them: with m the
+	// strongest such symptom,
+	//
+	//	final = 1 − (1 − own) · (1 − own_m) · Π_{j ≠ m} (1 − Corroboration · own_j)
+	//
+	// and m's strongest evidence item joins Evidence with weight own_m. This
+	// is never below the final confidence of any symptom it explains, and
+	// at the cap the version change ranks first.
 	Confidence float64    `json:"confidence"`
 	Evidence   []Evidence `json:"evidence"`
+	// explains is set on a version change that took in a symptom.
+	explains bool
 }
 
 // Corroboration is the share of another same-service hypothesis' confidence
@@ -166,6 +179,9 @@ type Options struct {
 	MaxHypotheses int
 	// MaxEvidence bounds the evidence items per hypothesis (default 10).
 	MaxEvidence int
+	// DeployWindow is how long after a deployment event a symptom of the
+	// deployed service is still explained by it (default 30 minutes).
+	DeployWindow time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -183,6 +199,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxEvidence <= 0 {
 		o.MaxEvidence = 10
+	}
+	if o.DeployWindow <= 0 {
+		o.DeployWindow = 30 * time.Minute
 	}
 	return o
 }
