@@ -17,10 +17,11 @@ import (
 // backend is an open storage backend: the store handed to other components,
 // its optional abilities, and the closer only the extension calls.
 type backend struct {
-	name   string
-	store  signalstore.Store
-	purger signalstore.Purger // nil when the backend cannot purge
-	close  func() error
+	name      string
+	store     signalstore.Store
+	purger    signalstore.Purger        // nil when the backend cannot purge
+	documents signalstore.DocumentStore // nil when the backend keeps no documents
+	close     func() error
 }
 
 // openBackend opens the backend the config selects.
@@ -48,16 +49,18 @@ func openEmbedded(ctx context.Context, cfg *embedded.Config, logger *zap.Logger)
 	logger.Info("embedded signal store opened", zap.String("path", cfg.Path),
 		zap.Stringer("retention", cfg.Retention), zap.String("sync", cfg.Sync))
 	return &backend{
-		name:   embeddedKey,
-		store:  classifyingStore{Store: store, classify: classifyEmbeddedError},
-		purger: store,
-		close:  store.Close,
+		name:      embeddedKey,
+		store:     classifyingStore{Store: store, classify: classifyEmbeddedError},
+		purger:    store,
+		documents: store,
+		close:     store.Close,
 	}, nil
 }
 
 // openClickHouse connects to the server the contrib clickhouse exporter
-// writes to. The backend is read-only and cannot purge (the exporter owns
-// the tables and their TTL), so purger stays nil.
+// writes to. The backend is read-only: it cannot purge (the exporter owns
+// the tables and their TTL) and keeps no documents, so purger and documents
+// stay nil.
 func openClickHouse(ctx context.Context, cfg *clickhouse.Config, logger *zap.Logger) (*backend, error) {
 	store, err := clickhouse.Open(ctx, cfg, logger)
 	if err != nil {

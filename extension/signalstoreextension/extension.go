@@ -20,12 +20,13 @@ type storeExtension struct {
 	cfg      *Config
 	settings extension.Settings
 
-	mu      sync.RWMutex
-	backend *backend
-	store   signalstore.Store // backend.store with self-metrics
+	mu        sync.RWMutex
+	backend   *backend
+	store     signalstore.Store         // backend.store with self-metrics
+	documents signalstore.DocumentStore // backend.documents with self-metrics; nil without
 }
 
-var _ StoreProvider = (*storeExtension)(nil)
+var _ DocumentStoreProvider = (*storeExtension)(nil)
 
 func newStoreExtension(cfg *Config, settings extension.Settings) *storeExtension {
 	return &storeExtension{cfg: cfg, settings: settings}
@@ -43,11 +44,24 @@ func (e *storeExtension) Start(ctx context.Context, _ component.Host) error {
 	if err != nil {
 		return err
 	}
-	store, err := instrument(b, e.settings.MeterProvider)
-	if err != nil {
+	if err := e.adopt(b); err != nil {
 		return errors.Join(err, b.close())
 	}
-	e.backend, e.store = b, store
+	return nil
+}
+
+// adopt makes the open backend the one the extension hands out, with
+// self-metrics. The caller holds e.mu and closes b on error.
+func (e *storeExtension) adopt(b *backend) error {
+	store, err := instrument(b, e.settings.MeterProvider)
+	if err != nil {
+		return err
+	}
+	documents, err := instrumentDocuments(b, e.settings.MeterProvider)
+	if err != nil {
+		return err
+	}
+	e.backend, e.store, e.documents = b, store, documents
 	return nil
 }
 
@@ -61,7 +75,7 @@ func (e *storeExtension) Shutdown(context.Context) error {
 		return nil
 	}
 	b := e.backend
-	e.backend, e.store = nil, nil
+	e.backend, e.store, e.documents = nil, nil, nil
 	if err := b.close(); err != nil {
 		return fmt.Errorf("close %s signal store: %w", b.name, err)
 	}
@@ -77,4 +91,17 @@ func (e *storeExtension) Store() (signalstore.Store, error) {
 		return nil, ErrNotStarted
 	}
 	return e.store, nil
+}
+
+// DocumentStore implements DocumentStoreProvider.
+func (e *storeExtension) DocumentStore() (signalstore.DocumentStore, error) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	switch {
+	case e.store == nil:
+		return nil, ErrNotStarted
+	case e.documents == nil:
+		return nil, noDocumentsError{holder: "the " + e.backend.name + " backend"}
+	}
+	return e.documents, nil
 }

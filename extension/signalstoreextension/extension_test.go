@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -23,7 +22,7 @@ import (
 	"github.com/ollystack/ollystack/pkg/signalstore"
 )
 
-func TestGetStore(t *testing.T) {
+func TestGetStoreAndDocumentStoreLookups(t *testing.T) {
 	id := component.NewID(metadata.Type)
 	ext := startExtension(t, tempConfig(t), nopSettings())
 	other := component.MustNewID("other")
@@ -35,18 +34,21 @@ func TestGetStore(t *testing.T) {
 	_, canPurge := store.(signalstore.Purger)
 	assert.True(t, canPurge, "the embedded backend's Purge stays reachable through the decorators")
 
-	_, err = GetStore(host, component.NewIDWithName(metadata.Type, "absent"))
-	assert.ErrorIs(t, err, ErrNotFound)
-	assert.ErrorContains(t, err, "signalstore/absent")
-
-	_, err = GetStore(host, other)
-	assert.ErrorIs(t, err, ErrWrongType)
-
 	stopped, err := NewFactory().Create(context.Background(), nopSettings(), tempConfig(t))
 	require.NoError(t, err)
-	host[id] = stopped
-	_, err = GetStore(host, id)
-	assert.ErrorIs(t, err, ErrNotStarted)
+	stoppedID := component.NewIDWithName(metadata.Type, "stopped")
+	host[stoppedID] = stopped
+	// GetDocumentStore finds the extension as GetStore does.
+	for name, get := range map[string]func(component.Host, component.ID) error{
+		"GetStore":         func(h component.Host, id component.ID) error { _, err := GetStore(h, id); return err },
+		"GetDocumentStore": func(h component.Host, id component.ID) error { _, err := GetDocumentStore(h, id); return err },
+	} {
+		err := get(host, component.NewIDWithName(metadata.Type, "absent"))
+		assert.ErrorIs(t, err, ErrNotFound, name)
+		assert.ErrorContains(t, err, "signalstore/absent", name)
+		assert.ErrorIs(t, get(host, other), ErrWrongType, name)
+		assert.ErrorIs(t, get(host, stoppedID), ErrNotStarted, name)
+	}
 }
 
 type nopExtension struct {
@@ -55,10 +57,7 @@ type nopExtension struct {
 }
 
 func TestWriteReadAndSelfMetrics(t *testing.T) {
-	tel := componenttest.NewTelemetry()
-	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
-	settings := nopSettings()
-	settings.TelemetrySettings = tel.NewTelemetrySettings()
+	tel, settings := telemetrySettings(t)
 	ext := startExtension(t, tempConfig(t), settings)
 	store, err := ext.(StoreProvider).Store()
 	require.NoError(t, err)
@@ -127,15 +126,30 @@ func sumBy(t *testing.T, m metricdata.Metrics, keys ...string) map[string]int64 
 	t.Helper()
 	out := map[string]int64{}
 	for _, p := range m.Data.(metricdata.Sum[int64]).DataPoints {
-		values := make([]string, len(keys))
-		for i, key := range keys {
-			v, ok := p.Attributes.Value(attribute.Key(key))
-			require.True(t, ok, "attribute %q missing", key)
-			values[i] = v.AsString()
-		}
-		out[strings.Join(values, "/")] += p.Value
+		out[attributeValues(t, p.Attributes, keys)] += p.Value
 	}
 	return out
+}
+
+// countBy totals a histogram's recordings like sumBy.
+func countBy(t *testing.T, m metricdata.Metrics, keys ...string) map[string]uint64 {
+	t.Helper()
+	out := map[string]uint64{}
+	for _, p := range m.Data.(metricdata.Histogram[float64]).DataPoints {
+		out[attributeValues(t, p.Attributes, keys)] += p.Count
+	}
+	return out
+}
+
+func attributeValues(t *testing.T, attrs attribute.Set, keys []string) string {
+	t.Helper()
+	values := make([]string, len(keys))
+	for i, key := range keys {
+		v, ok := attrs.Value(attribute.Key(key))
+		require.True(t, ok, "attribute %q missing", key)
+		values[i] = v.AsString()
+	}
+	return strings.Join(values, "/")
 }
 
 // testTraces returns one trace of n spans of service "checkout".
@@ -170,3 +184,55 @@ func testLogs(traceID pcommon.TraceID, n int) plog.Logs {
 	}
 	return ld
 }
+
+func TestGetDocumentStore(t *testing.T) {
+	tel, settings := telemetrySettings(t)
+	id := component.NewID(metadata.Type)
+	host := hostWith{id: startExtension(t, tempConfig(t), settings)}
+
+	docs, err := GetDocumentStore(host, id)
+	require.NoError(t, err, "the embedded backend keeps documents")
+	ctx := context.Background()
+	doc := signalstore.Document{Kind: "investigation", ID: "inv-1", Ref: "order-1", Updated: time.Now(), Body: []byte(`{"status":"open"}`)}
+	require.NoError(t, docs.PutDocument(ctx, doc))
+	got, err := docs.GetDocument(ctx, doc.Kind, doc.ID)
+	require.NoError(t, err)
+	assert.JSONEq(t, string(doc.Body), string(got.Body))
+	_, err = docs.GetDocument(ctx, doc.Kind, "absent")
+	assert.ErrorIs(t, err, signalstore.ErrNotFound)
+	list, err := docs.ListDocuments(ctx, signalstore.DocumentFilter{Kind: doc.Kind, Ref: doc.Ref})
+	require.NoError(t, err)
+	assert.Len(t, list, 1)
+
+	m, err := tel.GetMetric("otelcol_signalstore_document_duration")
+	require.NoError(t, err)
+	assert.Equal(t, map[string]uint64{"put_document/success": 1, "get_document/success": 2, "list_documents/success": 1},
+		countBy(t, m, "operation", "outcome"))
+}
+
+// readOnlyStore is a backend without documents, like the clickhouse one
+// (which needs a server to open).
+type readOnlyStore struct{ signalstore.Store }
+
+func TestGetDocumentStoreWithoutDocuments(t *testing.T) {
+	id := component.NewIDWithName(metadata.Type, "x")
+	ext := newStoreExtension(tempConfig(t), nopSettings())
+	require.NoError(t, ext.adopt(&backend{name: clickhouseKey, store: readOnlyStore{}, close: func() error { return nil }}))
+	host := hostWith{id: ext}
+
+	_, err := GetStore(host, id)
+	require.NoError(t, err, "the store itself is there")
+	_, err = GetDocumentStore(host, id)
+	require.ErrorIs(t, err, ErrNoDocuments)
+	assert.EqualError(t, err, `signalstore extension "signalstore/x": the clickhouse backend keeps no documents`)
+
+	// A provider from before DocumentStoreProvider (a test double elsewhere)
+	// keeps no documents either.
+	host[id] = storeOnlyProvider{}
+	_, err = GetDocumentStore(host, id)
+	assert.ErrorIs(t, err, ErrNoDocuments)
+}
+
+type storeOnlyProvider struct{ nopExtension }
+
+func (storeOnlyProvider) Store() (signalstore.Store, error) { return readOnlyStore{}, nil }

@@ -1,7 +1,8 @@
 // Package signalstoreextension provides the `signalstore` extension: it owns
 // the configured storage backend (the embedded SQLite store today) and hands
 // it to the components that write to and read from it, which find it by
-// the extension's ID with GetStore.
+// the extension's ID with GetStore (and GetDocumentStore for the AI
+// features' documents).
 package signalstoreextension // import "github.com/ollystack/ollystack/extension/signalstoreextension"
 
 import (

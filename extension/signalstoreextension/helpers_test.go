@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
+	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/extension/extensiontest"
 
@@ -36,3 +37,13 @@ func startExtension(t *testing.T, cfg *Config, settings extension.Settings) exte
 }
 
 func nopSettings() extension.Settings { return extensiontest.NewNopSettings(metadata.Type) }
+
+// telemetrySettings are nop settings whose metrics the returned telemetry
+// reads back.
+func telemetrySettings(t *testing.T) (*componenttest.Telemetry, extension.Settings) {
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	settings := nopSettings()
+	settings.TelemetrySettings = tel.NewTelemetrySettings()
+	return tel, settings
+}

@@ -47,3 +47,16 @@ func instrument(b *backend, mp metric.MeterProvider) (signalstore.Store, error) 
 	}
 	return instrumentedPurgingStore{instrumentedStore: store, Purger: b.purger}, nil
 }
+
+// instrumentDocuments wraps the backend's document store, if it has one,
+// with self-metrics; it returns nil for a backend that keeps no documents.
+func instrumentDocuments(b *backend, mp metric.MeterProvider) (signalstore.DocumentStore, error) {
+	if b.documents == nil {
+		return nil, nil
+	}
+	d, err := storemetrics.NewDocumentStore(b.documents, mp)
+	if err != nil {
+		return nil, fmt.Errorf("instrument store documents: %w", err)
+	}
+	return d, nil
+}

@@ -159,6 +159,16 @@ const (
 	MaxDocumentKeyLen = 256 // Kind, ID and Ref each
 )
 
+// Document kinds of OllyStack's own components.
+const (
+	// DocumentKindAnalysis is the latest analysis of one correlation by
+	// the AI extension (Ref: the correlation id), shown by the correlate
+	// API as ai_insights.
+	DocumentKindAnalysis = "analysis"
+	// DocumentKindInvestigation is one investigation of the AI extension.
+	DocumentKindInvestigation = "investigation"
+)
+
 // DocumentFilter selects ListDocuments.
 type DocumentFilter struct {
 	// Kind is required.

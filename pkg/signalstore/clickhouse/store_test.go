@@ -243,6 +243,15 @@ func TestWritesAreRefused(t *testing.T) {
 	}
 }
 
+// TestKeepsNoDocuments: the backend is read-only, so it must not offer the
+// AI features a DocumentStore it cannot write (README; the extension answers
+// ErrNoDocuments for it).
+func TestKeepsNoDocuments(t *testing.T) {
+	if _, ok := any((*Store)(nil)).(signalstore.DocumentStore); ok {
+		t.Fatal("the read-only clickhouse backend implements signalstore.DocumentStore")
+	}
+}
+
 func TestOpenWithoutServerFails(t *testing.T) {
 	cfg := NewDefaultConfig()
 	cfg.Endpoint = "tcp://127.0.0.1:1"

@@ -66,10 +66,17 @@ func ackBatch(n uint64) (ptrace.Traces, plog.Logs) {
 	return td, ld
 }
 
+// ackDocument is the document put with acknowledged batch n.
+func ackDocument(n uint64) signalstore.Document {
+	return signalstore.Document{Kind: "ack", ID: strconv.FormatUint(n, 10), Ref: fmt.Sprintf("ack-%d", n),
+		Updated: time.Now(), Body: fmt.Appendf(nil, `{"batch":%d}`, n)}
+}
+
 // TestDurabilityAfterKill re-executes the test binary as a child that writes
 // from four goroutines and prints the sequence number of every batch whose
-// WriteTraces and WriteLogs returned nil. The parent SIGKILLs it mid-stream,
-// reopens the database and requires every acknowledged batch, whole.
+// WriteTraces, WriteLogs and PutDocument returned nil. The parent SIGKILLs
+// it mid-stream, reopens the database and requires every acknowledged batch,
+// whole, and its document.
 func TestDurabilityAfterKill(t *testing.T) {
 	if path := os.Getenv(crashChildEnv); path != "" {
 		runCrashChild(path)
@@ -133,8 +140,11 @@ func TestDurabilityAfterKill(t *testing.T) {
 			t.Errorf("acknowledged batch %d after kill -9: %d spans, %d logs, %d index entries; want %d, %d, 1",
 				n, len(spans), len(logs), len(ids), spansPerAck, logsPerAck)
 		}
+		if _, err := store.GetDocument(ctx, "ack", strconv.FormatUint(n, 10)); err != nil {
+			t.Errorf("document of acknowledged batch %d after kill -9: %v", n, err)
+		}
 	}
-	t.Logf("all %d acknowledged batches survived kill -9", len(acked))
+	t.Logf("all %d acknowledged batches and their documents survived kill -9", len(acked))
 }
 
 // runCrashChild writes until killed. It never returns normally.
@@ -161,6 +171,10 @@ func runCrashChild(path string) {
 				}
 				if err := store.WriteLogs(context.Background(), ld); err != nil {
 					fmt.Fprintln(os.Stderr, "crash child: write logs:", err)
+					os.Exit(2)
+				}
+				if err := store.PutDocument(context.Background(), ackDocument(n)); err != nil {
+					fmt.Fprintln(os.Stderr, "crash child: put document:", err)
 					os.Exit(2)
 				}
 				mu.Lock()

@@ -127,7 +127,8 @@ func (w *writer) usedBytes() (int64, error) {
 }
 
 // expireStep deletes one chunk of data ingested before cutoff, or else one
-// chunk of index and rollup rows whose event time is before it.
+// chunk of index and rollup rows whose event time is before it and of
+// documents last updated before it.
 func (w *writer) expireStep(cutoff int64) (bool, error) {
 	var table string
 	var first, last int64
@@ -142,7 +143,12 @@ func (w *writer) expireStep(cutoff int64) (bool, error) {
 	if table != "" {
 		return true, w.deleteSegmentChunk(table, first, last)
 	}
-	return w.deleteIndexesBefore(cutoff)
+	did, err := w.deleteIndexesBefore(cutoff)
+	if err != nil {
+		return false, err
+	}
+	docs, err := w.deleteDocumentsBefore(cutoff)
+	return did || docs, err
 }
 
 // evictOldestStep deletes one chunk of the oldest segment, whatever its

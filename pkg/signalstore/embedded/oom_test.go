@@ -8,6 +8,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+
+	"github.com/ollystack/ollystack/pkg/signalstore"
 )
 
 // TestHeapExhaustionIsAnErrorNotACrash gives SQLite a tiny heap and a log
@@ -32,5 +34,12 @@ func TestHeapExhaustionIsAnErrorNotACrash(t *testing.T) {
 	}
 	if n := countRows(t, store, "otel_traces"); n != 20 {
 		t.Fatalf("%d spans after recovering, want 20", n)
+	}
+	doc := signalstore.Document{Kind: "analysis", ID: "after-oom", Updated: time.Now(), Body: []byte(`{"ok":true}`)}
+	if err := store.PutDocument(ctx, doc); err != nil {
+		t.Fatalf("put document after recovering: %v", err)
+	}
+	if _, err := store.GetDocument(ctx, doc.Kind, doc.ID); err != nil {
+		t.Fatalf("get document after recovering: %v", err)
 	}
 }

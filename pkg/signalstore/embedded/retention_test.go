@@ -204,6 +204,11 @@ func TestSizeCapEvictsOldestAndLogs(t *testing.T) {
 	clock := newTestClock(time.Now())
 	store := openClockStore(t, clock, zap.New(core), func(c *Config) { c.MaxSizeMiB = 16 })
 	ctx := context.Background()
+	// The size cap evicts telemetry only: a document goes by retention.
+	doc := signalstore.Document{Kind: "investigation", ID: "kept", Updated: clock.now(), Body: []byte(`{}`)}
+	if err := store.PutDocument(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
 	big := make([]byte, 16<<10)
 	for i := range big {
 		big[i] = 'a' + byte(i%26)
@@ -252,5 +257,8 @@ func TestSizeCapEvictsOldestAndLogs(t *testing.T) {
 	oldest, err := store.SpansByTraceIDs(ctx, []signalstore.TraceID{traceIDFor("b00", 5)}, signalstore.TimeRange{})
 	if err != nil || len(oldest) != 0 {
 		t.Errorf("oldest batch: %d spans, %v; want it evicted", len(oldest), err)
+	}
+	if _, err := store.GetDocument(ctx, doc.Kind, doc.ID); err != nil {
+		t.Errorf("document older than every span after eviction: %v; want it kept", err)
 	}
 }

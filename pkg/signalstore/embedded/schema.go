@@ -2,6 +2,9 @@ package embedded
 
 // schemaVersion is bumped whenever the DDL below changes incompatibly; Open
 // refuses a database written with another version rather than misreading it.
+// Additions (a table or index created IF NOT EXISTS, such as
+// ollystack_documents) keep the version: Open adds them to an older file, and
+// older builds ignore them.
 const schemaVersion = "1"
 
 // Table names mirror the contrib ClickHouse exporter (otel_*), so both
@@ -42,6 +45,11 @@ var dataTables = []string{tableTraces, tableLogs, tableMetricsGauge, tableMetric
 //     of their own, which would triple the random-key inserts per trace.
 //   - Rollups (ollystack_service_edges, ollystack_span_rollup) are
 //     aggregated in memory per batch and upserted per minute bucket.
+//   - ollystack_documents keeps the AI features' JSON documents. Unlike the
+//     small index tables it is a rowid table: bodies run to 1 MiB, and a
+//     WITHOUT ROWID table would carry them in its key B-tree. Its indexes
+//     serve ListDocuments by kind (and ref) newest first, and retention by
+//     Updated.
 //
 // Columns are ordered small-first so that reading the leading columns of a
 // row never touches the overflow pages holding large attribute JSON.
@@ -234,6 +242,18 @@ CREATE TABLE IF NOT EXISTS ollystack_span_rollup (
 	Histogram   BLOB NOT NULL,
 	PRIMARY KEY (Bucket, ServiceName, SpanName)
 ) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS ollystack_documents (
+	Kind    TEXT NOT NULL,
+	Id      TEXT NOT NULL,
+	Ref     TEXT NOT NULL,
+	Updated INTEGER NOT NULL,
+	Body    TEXT NOT NULL,
+	PRIMARY KEY (Kind, Id)
+);
+CREATE INDEX IF NOT EXISTS ollystack_documents_ref ON ollystack_documents (Kind, Ref, Updated, Id);
+CREATE INDEX IF NOT EXISTS ollystack_documents_updated ON ollystack_documents (Kind, Updated, Id);
+CREATE INDEX IF NOT EXISTS ollystack_documents_expiry ON ollystack_documents (Updated);
 `
 
 // rollupBucketNanos is the width of rollup rows (service edges, span rollup).
@@ -246,5 +266,5 @@ var purgeTables = []string{
 	"ollystack_exemplar_traces", "ollystack_correlations",
 	"ollystack_service_edges", "ollystack_span_rollup", "ollystack_segments",
 	tableTraces, tableLogs, tableMetricsGauge, tableMetricsSum, tableMetricsHistogram,
-	"ollystack_resources",
+	"ollystack_resources", "ollystack_documents",
 }

@@ -18,7 +18,7 @@ import (
 )
 
 // Store is the embedded backend. It implements signalstore.Store,
-// signalstore.Purger and io.Closer. One goroutine owns the only write
+// signalstore.Purger, signalstore.DocumentStore and io.Closer. One goroutine owns the only write
 // connection and commits concurrent writes together (group commit); reads
 // run on a pool of WAL reader connections and never block writes.
 type Store struct {
@@ -257,7 +257,7 @@ func (s *Store) WriteMetrics(ctx context.Context, md pmetric.Metrics) error {
 	return s.submit(ctx, &writeRequest{metrics: b, rows: len(b.points)})
 }
 
-// Purge deletes all data.
+// Purge deletes all data, documents included.
 func (s *Store) Purge(ctx context.Context) error {
 	return s.submit(ctx, &writeRequest{purge: true, rows: 1})
 }

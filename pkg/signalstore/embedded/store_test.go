@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -17,8 +18,15 @@ func TestPurgeThenWrite(t *testing.T) {
 	if err := store.WriteTraces(ctx, agedTraces("before", 3, now)); err != nil {
 		t.Fatal(err)
 	}
+	doc := signalstore.Document{Kind: "analysis", ID: "before", Updated: now, Body: []byte(`{}`)}
+	if err := store.PutDocument(ctx, doc); err != nil {
+		t.Fatal(err)
+	}
 	if err := store.Purge(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := store.GetDocument(ctx, doc.Kind, doc.ID); !errors.Is(err, signalstore.ErrNotFound) {
+		t.Errorf("document after Purge: %v; want ErrNotFound", err)
 	}
 	for _, table := range purgeTables {
 		if n := countRows(t, store, table); n != 0 && table != "ollystack_meta" {
@@ -54,12 +62,25 @@ func TestConcurrentWritersAndReaders(t *testing.T) {
 					t.Errorf("read-your-write of %s: %v, %v", tag, ids, err)
 					return
 				}
+				// Documents share the group commits with the telemetry.
+				doc := signalstore.Document{Kind: "analysis", ID: tag, Ref: tag + "-2", Updated: now, Body: []byte(`{}`)}
+				if err := store.PutDocument(ctx, doc); err != nil {
+					t.Error(err)
+					return
+				}
+				if docs, err := store.ListDocuments(ctx, signalstore.DocumentFilter{Kind: "analysis", Ref: doc.Ref}); err != nil || len(docs) != 1 {
+					t.Errorf("read-your-write of document %s: %v, %v", tag, docs, err)
+					return
+				}
 			}
 		})
 	}
 	wg.Wait()
 	if n := countRows(t, store, "otel_traces"); n != 6*10*5*10 {
 		t.Fatalf("%d spans stored, want %d", n, 6*10*5*10)
+	}
+	if n := countRows(t, store, "ollystack_documents"); n != 6*10 {
+		t.Fatalf("%d documents stored, want %d", n, 6*10)
 	}
 }
 

@@ -12,14 +12,16 @@ import (
 	"go.uber.org/zap"
 )
 
-// writeRequest is one Write call (or Purge) waiting for its commit.
+// writeRequest is one Write call (or Purge, or PutDocument) waiting for its
+// commit.
 type writeRequest struct {
-	traces  *traceBatch
-	logs    *logBatch
-	metrics *metricBatch
-	purge   bool
-	rows    int
-	done    chan error // buffered(1): the writer never blocks on a reply
+	traces   *traceBatch
+	logs     *logBatch
+	metrics  *metricBatch
+	document *documentRow
+	purge    bool
+	rows     int
+	done     chan error // buffered(1): the writer never blocks on a reply
 }
 
 // writer owns the only write connection. It runs in one goroutine, so none
@@ -246,6 +248,8 @@ func (w *writer) commit(group []*writeRequest) (err error) {
 			err = w.insertLogs(req.logs, tx, now)
 		case req.metrics != nil:
 			err = w.insertMetrics(req.metrics, tx, now)
+		case req.document != nil:
+			err = w.putDocument(req.document)
 		}
 		if err != nil {
 			return err

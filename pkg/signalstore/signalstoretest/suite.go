@@ -3,7 +3,8 @@
 // written through signalstore.Writer, read back through every primitive and
 // through typed queries, with the same expected answers.
 //
-// A backend runs it from one small test file:
+// A backend runs it from one small test file (the Documents group runs when
+// the backend also implements signalstore.DocumentStore):
 //
 //	func TestConformance(t *testing.T) {
 //		store := openStore(t)
@@ -37,6 +38,10 @@ type StoreUnderTest struct {
 	// earlier writes (ClickHouse inserts are asynchronous). Zero means the
 	// backend is read-your-writes: each read is tried once.
 	ConsistencyTimeout time.Duration
+	// Documents is the backend's optional DocumentStore. When nil, the
+	// suite uses Reader if it implements signalstore.DocumentStore; a
+	// backend keeping no documents skips the Documents group.
+	Documents signalstore.DocumentStore
 }
 
 // Capabilities lists what a backend does not support. Opt-out, so a new
@@ -60,23 +65,33 @@ func always(Capabilities) bool { return false }
 
 // RunAll runs every conformance test as a subtest of t.
 func (s *StoreUnderTest) RunAll(t *testing.T) {
+	if s.Documents == nil {
+		s.Documents, _ = s.Reader.(signalstore.DocumentStore)
+	}
 	groups := []struct {
 		name  string
 		tests []suiteTest
+		// needsDocuments skips the group for a backend without a
+		// DocumentStore.
+		needsDocuments bool
 	}{
-		{"Correlation", correlationTests},
-		{"Spans", spanTests},
-		{"Logs", logTests},
-		{"Metrics", metricTests},
-		{"ServiceEdges", edgeTests},
-		{"RecentCorrelations", recentTests},
-		{"Query", queryTests},
-		{"EdgeCases", edgeCaseTests},
+		{name: "Correlation", tests: correlationTests},
+		{name: "Spans", tests: spanTests},
+		{name: "Logs", tests: logTests},
+		{name: "Metrics", tests: metricTests},
+		{name: "ServiceEdges", tests: edgeTests},
+		{name: "RecentCorrelations", tests: recentTests},
+		{name: "Query", tests: queryTests},
+		{name: "EdgeCases", tests: edgeCaseTests},
+		{name: "Documents", tests: documentTests, needsDocuments: true},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
 			if slices.Contains(s.Capabilities.SkipTests, g.name) {
 				t.Skip("skipped by the backend's capabilities")
+			}
+			if g.needsDocuments && s.Documents == nil {
+				t.Skip("the backend keeps no documents (it does not implement signalstore.DocumentStore)")
 			}
 			for _, tc := range g.tests {
 				t.Run(tc.name, func(t *testing.T) {

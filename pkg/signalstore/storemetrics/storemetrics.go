@@ -1,18 +1,22 @@
 // Package storemetrics adds self-metrics to any signal store backend by
-// wrapping its Writer and Reader, so backends stay free of instrumentation
-// and every backend reports the same names:
+// wrapping its Writer, Reader and DocumentStore, so backends stay free of
+// instrumentation and every backend reports the same names:
 //
-//	otelcol_signalstore_write_duration  histogram, s      signal, outcome
-//	otelcol_signalstore_written_items   counter, {item}   signal, outcome
-//	otelcol_signalstore_read_duration   histogram, s      operation, outcome
-//	otelcol_signalstore_read_items      counter, {item}   operation
+//	otelcol_signalstore_write_duration     histogram, s      signal, outcome
+//	otelcol_signalstore_written_items      counter, {item}   signal, outcome
+//	otelcol_signalstore_read_duration      histogram, s      operation, outcome
+//	otelcol_signalstore_read_items         counter, {item}   operation
+//	otelcol_signalstore_document_duration  histogram, s      operation, outcome
 //
 // signal is traces|logs|metrics, outcome success|failure, operation the
-// Reader method in snake case.
+// Reader or DocumentStore method in snake case (put_document, get_document,
+// list_documents). Document calls have a histogram of their own so that
+// they do not blur the telemetry read and write latencies.
 package storemetrics
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -37,6 +41,7 @@ type instruments struct {
 	writtenItems  metric.Int64Counter
 	readDuration  metric.Float64Histogram
 	readItems     metric.Int64Counter
+	docDuration   metric.Float64Histogram
 }
 
 func newInstruments(mp metric.MeterProvider) (*instruments, error) {
@@ -62,6 +67,11 @@ func newInstruments(mp metric.MeterProvider) (*instruments, error) {
 		metric.WithDescription("Rows returned by signal store reads."),
 		metric.WithUnit("{item}")); err != nil {
 		return nil, fmt.Errorf("create read items counter: %w", err)
+	}
+	if ins.docDuration, err = m.Float64Histogram("otelcol_signalstore_document_duration",
+		metric.WithDescription("Time a signal store document call took (a put until the document was durable)."),
+		metric.WithUnit("s"), metric.WithExplicitBucketBoundaries(latencyBuckets...)); err != nil {
+		return nil, fmt.Errorf("create document duration histogram: %w", err)
 	}
 	return &ins, nil
 }
@@ -194,4 +204,50 @@ func (r *reader) Query(ctx context.Context, q signalstore.Query) (*signalstore.Q
 	}
 	r.record(ctx, "query", rows, start, err)
 	return out, err
+}
+
+type documentStore struct {
+	next signalstore.DocumentStore
+	ins  *instruments
+}
+
+// NewDocumentStore returns d with self-metrics.
+func NewDocumentStore(d signalstore.DocumentStore, mp metric.MeterProvider) (signalstore.DocumentStore, error) {
+	ins, err := newInstruments(mp)
+	if err != nil {
+		return nil, err
+	}
+	return &documentStore{next: d, ins: ins}, nil
+}
+
+func (d *documentStore) record(ctx context.Context, op string, start time.Time, err error) {
+	d.ins.docDuration.Record(ctx, time.Since(start).Seconds(),
+		metric.WithAttributes(attribute.String("operation", op), outcome(err)))
+}
+
+func (d *documentStore) PutDocument(ctx context.Context, doc signalstore.Document) error {
+	start := time.Now()
+	err := d.next.PutDocument(ctx, doc)
+	d.record(ctx, "put_document", start, err)
+	return err
+}
+
+func (d *documentStore) GetDocument(ctx context.Context, kind, id string) (signalstore.Document, error) {
+	start := time.Now()
+	doc, err := d.next.GetDocument(ctx, kind, id)
+	measured := err
+	if errors.Is(err, signalstore.ErrNotFound) {
+		// An absent document is an answer, as an unknown id is to a
+		// Reader: the store did not fail.
+		measured = nil
+	}
+	d.record(ctx, "get_document", start, measured)
+	return doc, err
+}
+
+func (d *documentStore) ListDocuments(ctx context.Context, f signalstore.DocumentFilter) ([]signalstore.Document, error) {
+	start := time.Now()
+	docs, err := d.next.ListDocuments(ctx, f)
+	d.record(ctx, "list_documents", start, err)
+	return docs, err
 }

@@ -3,6 +3,8 @@ package storemetrics
 import (
 	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"testing"
 
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -108,5 +110,61 @@ func TestDecoratorsRecord(t *testing.T) {
 		if !ok || len(h.DataPoints) == 0 {
 			t.Errorf("%s: no histogram points", name)
 		}
+	}
+}
+
+// fakeDocuments finds document "a", fails puts, and answers lists.
+type fakeDocuments struct{}
+
+func (fakeDocuments) PutDocument(context.Context, signalstore.Document) error {
+	return errors.New("disk full")
+}
+
+func (fakeDocuments) GetDocument(_ context.Context, _, id string) (signalstore.Document, error) {
+	if id != "a" {
+		return signalstore.Document{}, fmt.Errorf("document %q: %w", id, signalstore.ErrNotFound)
+	}
+	return signalstore.Document{ID: id}, nil
+}
+
+func (fakeDocuments) ListDocuments(context.Context, signalstore.DocumentFilter) ([]signalstore.Document, error) {
+	return make([]signalstore.Document, 3), nil
+}
+
+func TestDocumentDecoratorRecords(t *testing.T) {
+	mr := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(mr))
+	defer func() { _ = mp.Shutdown(context.Background()) }()
+	d, err := NewDocumentStore(fakeDocuments{}, mp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if err := d.PutDocument(ctx, signalstore.Document{}); err == nil {
+		t.Fatal("the decorator swallowed the error")
+	}
+	if _, err := d.GetDocument(ctx, "analysis", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.GetDocument(ctx, "analysis", "absent"); !errors.Is(err, signalstore.ErrNotFound) {
+		t.Fatalf("GetDocument(absent): %v; want ErrNotFound passed through", err)
+	}
+	if docs, err := d.ListDocuments(ctx, signalstore.DocumentFilter{Kind: "analysis"}); err != nil || len(docs) != 3 {
+		t.Fatalf("ListDocuments: %v, %v", docs, err)
+	}
+
+	h, ok := collect(t, mr)["otelcol_signalstore_document_duration"].(metricdata.Histogram[float64])
+	if !ok {
+		t.Fatal("no document duration histogram")
+	}
+	counts := map[string]uint64{}
+	for _, dp := range h.DataPoints {
+		op, _ := dp.Attributes.Value("operation")
+		out, _ := dp.Attributes.Value("outcome")
+		counts[op.AsString()+"/"+out.AsString()] += dp.Count
+	}
+	want := map[string]uint64{"put_document/failure": 1, "get_document/success": 2, "list_documents/success": 1}
+	if !maps.Equal(counts, want) {
+		t.Errorf("document calls by operation/outcome = %v, want %v (an absent document is no failure)", counts, want)
 	}
 }
