@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ollystack/ollystack/extension/correlateapiextension/internal/metadata"
+	"github.com/ollystack/ollystack/internal/httpapi"
 	"github.com/ollystack/ollystack/pkg/signalstore"
 )
 
@@ -23,35 +24,34 @@ const (
 	routeCorrelations = "/api/v1/correlations"
 	routeServices     = "/api/v1/services"
 	routeOpenAPI      = "/api/v1/openapi.json"
-	// routeUnmatched labels requests no route matched, so scanners cannot
-	// blow up the metric's cardinality with made-up paths.
-	routeUnmatched = "unmatched"
 )
 
 // api holds the HTTP handlers.
 type api struct {
-	cfg       *Config
-	reader    *reader
-	store     signalstore.Reader
-	cache     *answerCache
-	logger    *zap.Logger
-	telemetry *metadata.TelemetryBuilder
-	now       func() time.Time
+	cfg    *Config
+	reader *reader
+	store  signalstore.Reader
+	docs   signalstore.DocumentStore // nil: no AI insights
+	cache  *answerCache
+	logger *zap.Logger
+	routes *httpapi.Routes
+	now    func() time.Time
 }
 
-func newAPI(cfg *Config, store signalstore.Reader, logger *zap.Logger, tb *metadata.TelemetryBuilder) (*api, error) {
+func newAPI(cfg *Config, store signalstore.Reader, docs signalstore.DocumentStore, logger *zap.Logger, tb *metadata.TelemetryBuilder) (*api, error) {
 	cache, err := newAnswerCache(cfg.Cache)
 	if err != nil {
 		return nil, fmt.Errorf("create answer cache: %w", err)
 	}
 	return &api{
-		cfg:       cfg,
-		reader:    &reader{store: store, limits: cfg.Limits},
-		store:     store,
-		cache:     cache,
-		logger:    logger,
-		telemetry: tb,
-		now:       time.Now,
+		cfg:    cfg,
+		reader: &reader{store: store, limits: cfg.Limits},
+		store:  store,
+		docs:   docs,
+		cache:  cache,
+		logger: logger,
+		routes: httpapi.NewRoutes("Correlate API", logger, tb.Requests, tb.RequestDuration),
+		now:    time.Now,
 	}, nil
 }
 
@@ -60,8 +60,8 @@ func newAPI(cfg *Config, store signalstore.Reader, logger *zap.Logger, tb *metad
 // (and gets a 400) instead of being turned into another path.
 func (a *api) handler() http.Handler {
 	r := mux.NewRouter().UseEncodedPath().SkipClean(true)
-	get := func(route string, h func(http.ResponseWriter, *http.Request) *apiError) {
-		r.Handle(route, a.instrument(route, h)).Methods(http.MethodGet, http.MethodHead)
+	get := func(route string, h func(http.ResponseWriter, *http.Request) *httpapi.Error) {
+		r.Handle(route, a.routes.Handle(route, h)).Methods(http.MethodGet, http.MethodHead)
 	}
 	get(routeCorrelate, a.getCorrelate)
 	get(routeTimeline, a.getTimeline)
@@ -70,12 +70,11 @@ func (a *api) handler() http.Handler {
 	get(routeCorrelations, a.getCorrelations)
 	get(routeServices, a.getServices)
 	get(routeOpenAPI, a.getOpenAPI)
-	r.NotFoundHandler = a.instrument(routeUnmatched, func(http.ResponseWriter, *http.Request) *apiError {
-		return notFound("no such endpoint")
+	r.NotFoundHandler = a.routes.Handle(httpapi.RouteUnmatched, func(http.ResponseWriter, *http.Request) *httpapi.Error {
+		return httpapi.NotFound("no such endpoint")
 	})
-	r.MethodNotAllowedHandler = a.instrument(routeUnmatched, func(w http.ResponseWriter, _ *http.Request) *apiError {
-		w.Header().Set("Allow", "GET, HEAD")
-		return &apiError{Status: http.StatusMethodNotAllowed, Code: codeMethodNotAllowed, Message: "only GET is supported"}
+	r.MethodNotAllowedHandler = a.routes.Handle(httpapi.RouteUnmatched, func(w http.ResponseWriter, _ *http.Request) *httpapi.Error {
+		return httpapi.MethodNotAllowed(w, "GET, HEAD")
 	})
 	return r
 }
@@ -87,7 +86,7 @@ func (a *api) withTimeout(r *http.Request) (context.Context, context.CancelFunc)
 
 // readError turns a failed read into an API error, logging what the client
 // is not told.
-func (a *api) readError(ctx context.Context, err error) *apiError {
+func (a *api) readError(ctx context.Context, err error) *httpapi.Error {
 	if errors.Is(err, errNoSignals) {
 		return nil
 	}
@@ -96,7 +95,7 @@ func (a *api) readError(ctx context.Context, err error) *apiError {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		err = fmt.Errorf("%w (%w)", ctxErr, err)
 	}
-	aerr := storeError(err)
+	aerr := httpapi.StoreError(err)
 	if aerr.Status == http.StatusInternalServerError {
 		a.logger.Error("Correlate API read failed", zap.Error(err))
 	} else {
@@ -105,7 +104,7 @@ func (a *api) readError(ctx context.Context, err error) *apiError {
 	return aerr
 }
 
-func (a *api) getOpenAPI(w http.ResponseWriter, _ *http.Request) *apiError {
+func (a *api) getOpenAPI(w http.ResponseWriter, _ *http.Request) *httpapi.Error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	_, _ = w.Write(openAPIDocument)

@@ -21,6 +21,7 @@ import (
 
 	"github.com/ollystack/ollystack/extension/correlateapiextension/internal/metadata"
 	"github.com/ollystack/ollystack/extension/signalstoreextension"
+	"github.com/ollystack/ollystack/internal/httpapi"
 	"github.com/ollystack/ollystack/pkg/signalstore"
 )
 
@@ -29,7 +30,7 @@ func TestStoreClosedGets503(t *testing.T) {
 	require.NoError(t, store.(interface{ Close() error }).Close())
 	r := srv.get(t, "/api/v1/correlate/"+sc.id)
 	require.Equal(t, http.StatusServiceUnavailable, r.status, string(r.body))
-	assert.Equal(t, codeUnavailable, decode[errorBody](t, r).Error.Code)
+	assert.Equal(t, httpapi.CodeUnavailable, decode[errorBody](t, r).Error.Code)
 }
 
 // blockingStore never answers before the request's deadline.
@@ -52,7 +53,7 @@ func TestSlowStoreGets504(t *testing.T) {
 	for _, path := range []string{"/api/v1/correlate/olly-slow", "/api/v1/correlations"} {
 		r := srv.get(t, path)
 		require.Equal(t, http.StatusGatewayTimeout, r.status, string(r.body))
-		assert.Equal(t, codeTimeout, decode[errorBody](t, r).Error.Code)
+		assert.Equal(t, httpapi.CodeTimeout, decode[errorBody](t, r).Error.Code)
 	}
 }
 
@@ -67,7 +68,7 @@ func TestPanicBecomes500(t *testing.T) {
 	srv := startServer(t, hostWith(panickingStore{Store: openStore(t)}), nil)
 	r := srv.get(t, "/api/v1/services")
 	require.Equal(t, http.StatusInternalServerError, r.status)
-	assert.Equal(t, codeInternal, decode[errorBody](t, r).Error.Code)
+	assert.Equal(t, httpapi.CodeInternal, decode[errorBody](t, r).Error.Code)
 	// The server survives.
 	assert.Equal(t, http.StatusOK, srv.get(t, "/api/v1/openapi.json").status)
 }

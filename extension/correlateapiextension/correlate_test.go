@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ollystack/ollystack/internal/httpapi"
 	"github.com/ollystack/ollystack/pkg/signalstore"
 )
 
@@ -100,7 +101,7 @@ func TestCorrelateUnknownID(t *testing.T) {
 	for _, id := range []string{"olly-nobody", "olly-t-" + "ff0102030405060708090a0b0c0d0e0f"} {
 		r := srv.get(t, "/api/v1/correlate/"+id)
 		assert.Equal(t, http.StatusNotFound, r.status, id)
-		assert.Equal(t, codeNotFound, decode[errorBody](t, r).Error.Code)
+		assert.Equal(t, httpapi.CodeNotFound, decode[errorBody](t, r).Error.Code)
 	}
 }
 

@@ -5,33 +5,33 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sync"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/extension/extensioncapabilities"
-	"go.uber.org/zap"
 
 	"github.com/ollystack/ollystack/extension/correlateapiextension/internal/metadata"
 	"github.com/ollystack/ollystack/extension/signalstoreextension"
+	"github.com/ollystack/ollystack/internal/httpapi"
 )
 
 // correlateAPI is the extension: an HTTP server answering correlation
-// queries from the configured signalstore extension.
+// queries from the configured signalstore extension. Other extensions (the
+// AI API) mount their routes on its server through Mount.
 type correlateAPI struct {
 	cfg       *Config
 	settings  extension.Settings
 	telemetry *metadata.TelemetryBuilder
 
 	api    *api
-	server *http.Server
-	served sync.WaitGroup // the serve goroutine
+	mux    *httpapi.Mux
+	server *httpapi.Server
 }
 
 var (
 	_ extension.Extension             = (*correlateAPI)(nil)
 	_ extensioncapabilities.Dependent = (*correlateAPI)(nil)
+	_ httpapi.Mounter                 = (*correlateAPI)(nil)
 )
 
 func newCorrelateAPI(cfg *Config, set extension.Settings) (*correlateAPI, error) {
@@ -54,30 +54,29 @@ func (c *correlateAPI) Start(ctx context.Context, host component.Host) error {
 	if err != nil {
 		return fmt.Errorf("correlateapi: store: %w", err)
 	}
-	api, err := newAPI(c.cfg, store, c.settings.Logger, c.telemetry)
+	// Without a document store there are no AI insights to show.
+	docs, _ := signalstoreextension.GetDocumentStore(host, c.cfg.Store)
+	api, err := newAPI(c.cfg, store, docs, c.settings.Logger, c.telemetry)
 	if err != nil {
 		return fmt.Errorf("correlateapi: %w", err)
 	}
-	listener, err := c.cfg.ServerConfig.ToListener(ctx)
+	mux := httpapi.NewMux(api.handler())
+	server, err := httpapi.Serve(ctx, host, &c.cfg.ServerConfig, c.settings.TelemetrySettings, "correlateapi", mux)
 	if err != nil {
-		return fmt.Errorf("correlateapi: listen on %q: %w", c.cfg.ServerConfig.NetAddr.Endpoint, err)
+		return err
 	}
-	server, err := c.cfg.ServerConfig.ToServer(ctx, host.GetExtensions(), c.settings.TelemetrySettings, api.handler())
-	if err != nil {
-		_ = listener.Close()
-		return fmt.Errorf("correlateapi: create server: %w", err)
-	}
-	c.api, c.server = api, server
-	c.settings.Logger.Info("Correlate API listening", zap.String("endpoint", listener.Addr().String()))
-
-	c.served.Add(1)
-	go func() {
-		defer c.served.Done()
-		if serveErr := server.Serve(listener); serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
-			componentstatus.ReportStatus(host, componentstatus.NewFatalErrorEvent(fmt.Errorf("correlateapi: serve: %w", serveErr)))
-		}
-	}()
+	c.api, c.mux, c.server = api, mux, server
 	return nil
+}
+
+// Mount serves another extension's routes under prefix on this server. The
+// collector starts this extension before those depending on it, so the
+// server is up when they mount.
+func (c *correlateAPI) Mount(prefix string, h http.Handler) (func(), error) {
+	if c.mux == nil {
+		return nil, errors.New("correlateapi: not started")
+	}
+	return c.mux.Mount(prefix, h)
 }
 
 // Shutdown stops accepting requests, lets those in flight finish within
@@ -87,15 +86,7 @@ func (c *correlateAPI) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	err := c.server.Shutdown(ctx)
-	if err != nil {
-		// The deadline passed with requests still running: cut them so the
-		// serve goroutine can exit.
-		err = errors.Join(err, c.server.Close())
-	}
-	c.served.Wait()
-	c.api, c.server = nil, nil
-	if err != nil {
-		return fmt.Errorf("correlateapi: shutdown: %w", err)
-	}
-	return nil
+	c.api.routes.Stop()
+	c.api, c.mux, c.server = nil, nil, nil
+	return err
 }

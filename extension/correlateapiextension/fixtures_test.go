@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
 
+	"github.com/ollystack/ollystack/internal/httpapi"
 	"github.com/ollystack/ollystack/pkg/signalstore"
 	"github.com/ollystack/ollystack/pkg/signalstore/embedded"
 	"github.com/ollystack/ollystack/processor/correlationprocessor/correlationid"
@@ -208,4 +209,9 @@ func (s *scenario) write(tb testing.TB, w signalstore.Writer) {
 		logDef{service: "orders", trace: s.traceC, ms: 1002, severity: plog.SeverityNumberInfo, body: "listed orders"},
 	)))
 	require.NoError(tb, w.WriteMetrics(ctx, s.metrics()))
+}
+
+// errorBody is the JSON error shape of every non-2xx answer.
+type errorBody struct {
+	Error *httpapi.Error `json:"error"`
 }

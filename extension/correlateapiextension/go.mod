@@ -8,7 +8,10 @@ replace github.com/ollystack/ollystack/extension/signalstoreextension => ../sign
 
 replace github.com/ollystack/ollystack/processor/correlationprocessor => ../../processor/correlationprocessor
 
+replace github.com/ollystack/ollystack/internal/httpapi => ../../internal/httpapi
+
 require (
+	github.com/ollystack/ollystack/internal/httpapi v0.0.0
 	github.com/getkin/kin-openapi v0.152.0
 	github.com/gorilla/mux v1.8.1
 	github.com/hashicorp/golang-lru/v2 v2.0.7

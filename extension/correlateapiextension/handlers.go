@@ -1,18 +1,22 @@
 package correlateapiextension // import "github.com/ollystack/ollystack/extension/correlateapiextension"
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
 
 	"github.com/gorilla/mux"
+	"go.uber.org/zap"
 
+	"github.com/ollystack/ollystack/internal/httpapi"
 	"github.com/ollystack/ollystack/pkg/signalstore"
 )
 
 // correlatedContext returns the answer for the id in the path, from the cache when
 // the correlation has gone quiet.
-func (a *api) correlatedContext(r *http.Request) (*correlatedContext, *apiError) {
+func (a *api) correlatedContext(r *http.Request) (*correlatedContext, *httpapi.Error) {
 	id, aerr := parseCorrelationID(mux.Vars(r)[paramCorrelationID])
 	if aerr != nil {
 		return nil, aerr
@@ -24,7 +28,7 @@ func (a *api) correlatedContext(r *http.Request) (*correlatedContext, *apiError)
 	defer cancel()
 	answer, err := a.reader.correlate(ctx, id)
 	if errors.Is(err, errNoSignals) {
-		return nil, notFound("no signals carry correlation id " + id)
+		return nil, httpapi.NotFound("no signals carry correlation id " + id)
 	}
 	if err != nil {
 		return nil, a.readError(ctx, err)
@@ -33,21 +37,52 @@ func (a *api) correlatedContext(r *http.Request) (*correlatedContext, *apiError)
 	return answer, nil
 }
 
-func (a *api) getCorrelate(w http.ResponseWriter, r *http.Request) *apiError {
+func (a *api) getCorrelate(w http.ResponseWriter, r *http.Request) *httpapi.Error {
 	answer, aerr := a.correlatedContext(r)
 	if aerr != nil {
 		return aerr
 	}
-	writeJSON(w, a.logger, http.StatusOK, answer)
+	withInsights := *answer // the cached answer is shared: never write to it
+	withInsights.AIInsights = a.latestInsights(r.Context(), answer.CorrelationID)
+	httpapi.WriteJSON(w, a.logger, http.StatusOK, &withInsights)
 	return nil
 }
 
-func (a *api) getTimeline(w http.ResponseWriter, r *http.Request) *apiError {
+// latestInsights reads the newest analysis of the correlation. Insights are
+// an extra: a store without documents, a failed read or a malformed
+// document give the empty insights, never a failed answer.
+func (a *api) latestInsights(ctx context.Context, id string) aiInsights {
+	empty := aiInsights{Hypotheses: []any{}}
+	if a.docs == nil {
+		return empty
+	}
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.RequestTimeout)
+	defer cancel()
+	docs, err := a.docs.ListDocuments(ctx, signalstore.DocumentFilter{Kind: signalstore.DocumentKindAnalysis, Ref: id, Limit: 1})
+	if err != nil {
+		a.logger.Debug("Reading AI insights failed", zap.String("correlation_id", id), zap.Error(err))
+		return empty
+	}
+	if len(docs) == 0 {
+		return empty
+	}
+	var in aiInsights
+	if err := json.Unmarshal(docs[0].Body, &in); err != nil {
+		a.logger.Warn("Ignoring a malformed analysis document", zap.String("correlation_id", id), zap.Error(err))
+		return empty
+	}
+	if in.Hypotheses == nil {
+		in.Hypotheses = []any{}
+	}
+	return in
+}
+
+func (a *api) getTimeline(w http.ResponseWriter, r *http.Request) *httpapi.Error {
 	answer, aerr := a.correlatedContext(r)
 	if aerr != nil {
 		return aerr
 	}
-	writeJSON(w, a.logger, http.StatusOK, timelineResponse{
+	httpapi.WriteJSON(w, a.logger, http.StatusOK, timelineResponse{
 		CorrelationID: answer.CorrelationID,
 		TimeRange:     answer.TimeRange,
 		Events:        answer.Timeline,
@@ -56,16 +91,16 @@ func (a *api) getTimeline(w http.ResponseWriter, r *http.Request) *apiError {
 	return nil
 }
 
-func (a *api) getImpact(w http.ResponseWriter, r *http.Request) *apiError {
+func (a *api) getImpact(w http.ResponseWriter, r *http.Request) *httpapi.Error {
 	answer, aerr := a.correlatedContext(r)
 	if aerr != nil {
 		return aerr
 	}
-	writeJSON(w, a.logger, http.StatusOK, buildImpact(answer))
+	httpapi.WriteJSON(w, a.logger, http.StatusOK, buildImpact(answer))
 	return nil
 }
 
-func (a *api) getTrace(w http.ResponseWriter, r *http.Request) *apiError {
+func (a *api) getTrace(w http.ResponseWriter, r *http.Request) *httpapi.Error {
 	traceID, aerr := parseTraceID(mux.Vars(r)[paramTraceID])
 	if aerr != nil {
 		return aerr
@@ -74,16 +109,16 @@ func (a *api) getTrace(w http.ResponseWriter, r *http.Request) *apiError {
 	defer cancel()
 	resp, err := a.reader.trace(ctx, traceID)
 	if errors.Is(err, errNoSignals) {
-		return notFound("no signals of trace " + traceID.String())
+		return httpapi.NotFound("no signals of trace " + traceID.String())
 	}
 	if err != nil {
 		return a.readError(ctx, err)
 	}
-	writeJSON(w, a.logger, http.StatusOK, resp)
+	httpapi.WriteJSON(w, a.logger, http.StatusOK, resp)
 	return nil
 }
 
-func (a *api) getCorrelations(w http.ResponseWriter, r *http.Request) *apiError {
+func (a *api) getCorrelations(w http.ResponseWriter, r *http.Request) *httpapi.Error {
 	filter, aerr := parseCorrelationFilter(r.URL.Query(), a.now(), a.cfg.Limits.MaxCorrelations)
 	if aerr != nil {
 		return aerr
@@ -98,11 +133,11 @@ func (a *api) getCorrelations(w http.ResponseWriter, r *http.Request) *apiError 
 	for i := range found {
 		found[i].Services = nonNil(found[i].Services)
 	}
-	writeJSON(w, a.logger, http.StatusOK, correlationsResponse{Correlations: found, Count: len(found)})
+	httpapi.WriteJSON(w, a.logger, http.StatusOK, correlationsResponse{Correlations: found, Count: len(found)})
 	return nil
 }
 
-func (a *api) getServices(w http.ResponseWriter, r *http.Request) *apiError {
+func (a *api) getServices(w http.ResponseWriter, r *http.Request) *httpapi.Error {
 	window, aerr := parseTimeWindow(r.URL.Query(), a.now())
 	if aerr != nil {
 		return aerr
@@ -113,7 +148,7 @@ func (a *api) getServices(w http.ResponseWriter, r *http.Request) *apiError {
 	if err != nil {
 		return a.readError(ctx, err)
 	}
-	writeJSON(w, a.logger, http.StatusOK, topology(window, edges))
+	httpapi.WriteJSON(w, a.logger, http.StatusOK, topology(window, edges))
 	return nil
 }
 

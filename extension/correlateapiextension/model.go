@@ -113,10 +113,17 @@ type errorGroup struct {
 	OriginCandidate bool `json:"origin_candidate"`
 }
 
-// aiInsights is filled by the AI extension; the correlate API always
-// answers it empty.
+// aiInsights is the latest analysis of the correlation by the AI extension,
+// read from the store's documents on every answer (never cached with it);
+// only hypotheses (empty) when none exists.
 type aiInsights struct {
-	Summary    string `json:"summary,omitempty"`
+	AnalysisType string    `json:"analysis_type,omitempty"`
+	AnalyzedAt   time.Time `json:"analyzed_at,omitzero"`
+	RootCause    string    `json:"root_cause,omitempty"`
+	Confidence   float64   `json:"confidence,omitempty"`
+	Summary      string    `json:"summary,omitempty"`
+	// Source says who wrote the summary: "template" or "llm".
+	Source     string `json:"source,omitempty"`
 	Hypotheses []any  `json:"hypotheses"`
 }
 

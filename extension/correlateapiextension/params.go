@@ -7,6 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/ollystack/ollystack/internal/httpapi"
 	"github.com/ollystack/ollystack/pkg/signalstore"
 	"github.com/ollystack/ollystack/processor/correlationprocessor/correlationid"
 )
@@ -36,63 +37,63 @@ const (
 // parseCorrelationID validates the raw (still percent-encoded) path segment.
 // Ids use a charset that never needs escaping, so an escaped slash or dot
 // is a path trick, and "." / ".." are refused outright.
-func parseCorrelationID(raw string) (string, *apiError) {
+func parseCorrelationID(raw string) (string, *httpapi.Error) {
 	if len(raw) > 3*correlationid.MaxLength {
-		return "", paramError(paramCorrelationID, "too long")
+		return "", httpapi.ParamError(paramCorrelationID, "too long")
 	}
 	id, err := url.PathUnescape(raw)
 	if err != nil {
-		return "", paramError(paramCorrelationID, "malformed percent-encoding")
+		return "", httpapi.ParamError(paramCorrelationID, "malformed percent-encoding")
 	}
 	if id == "." || id == ".." {
-		return "", paramError(paramCorrelationID, "not an id")
+		return "", httpapi.ParamError(paramCorrelationID, "not an id")
 	}
 	if len(id) > correlationid.MaxLength {
-		return "", paramError(paramCorrelationID, "longer than "+strconv.Itoa(correlationid.MaxLength)+" bytes")
+		return "", httpapi.ParamError(paramCorrelationID, "longer than "+strconv.Itoa(correlationid.MaxLength)+" bytes")
 	}
 	if !correlationid.Valid(id) {
-		return "", paramError(paramCorrelationID, "must be 1 to "+strconv.Itoa(correlationid.MaxLength)+" characters of A-Z a-z 0-9 - _ . : @ + = ~")
+		return "", httpapi.ParamError(paramCorrelationID, "must be 1 to "+strconv.Itoa(correlationid.MaxLength)+" characters of A-Z a-z 0-9 - _ . : @ + = ~")
 	}
 	return id, nil
 }
 
 // parseTraceID accepts 32 hex digits naming a non-zero trace.
-func parseTraceID(raw string) (signalstore.TraceID, *apiError) {
+func parseTraceID(raw string) (signalstore.TraceID, *httpapi.Error) {
 	if len(raw) != 32 {
-		return signalstore.TraceID{}, paramError(paramTraceID, "must be 32 hex digits")
+		return signalstore.TraceID{}, httpapi.ParamError(paramTraceID, "must be 32 hex digits")
 	}
 	id, err := signalstore.ParseTraceID(raw)
 	if err != nil || id.IsEmpty() {
-		return signalstore.TraceID{}, paramError(paramTraceID, "must be 32 hex digits, not all zero")
+		return signalstore.TraceID{}, httpapi.ParamError(paramTraceID, "must be 32 hex digits, not all zero")
 	}
 	return id, nil
 }
 
 // queryValue returns the single value of a query parameter, refusing
 // repeated or oversized ones so that no value is silently ignored.
-func queryValue(q url.Values, name string) (string, bool, *apiError) {
+func queryValue(q url.Values, name string) (string, bool, *httpapi.Error) {
 	values, ok := q[name]
 	if !ok {
 		return "", false, nil
 	}
 	if len(values) != 1 {
-		return "", false, paramError(name, "given more than once")
+		return "", false, httpapi.ParamError(name, "given more than once")
 	}
 	v := values[0]
 	if len(v) > maxParamLength {
-		return "", false, paramError(name, "longer than "+strconv.Itoa(maxParamLength)+" bytes")
+		return "", false, httpapi.ParamError(name, "longer than "+strconv.Itoa(maxParamLength)+" bytes")
 	}
 	return v, true, nil
 }
 
 // parseCorrelationFilter reads the query of GET /api/v1/correlations.
-func parseCorrelationFilter(q url.Values, now time.Time, maxLimit int) (signalstore.CorrelationFilter, *apiError) {
+func parseCorrelationFilter(q url.Values, now time.Time, maxLimit int) (signalstore.CorrelationFilter, *httpapi.Error) {
 	var f signalstore.CorrelationFilter
 	if v, ok, aerr := queryValue(q, paramService); aerr != nil {
 		return f, aerr
 	} else if ok {
 		if !printable(v) {
-			return f, paramError(paramService, "must be printable UTF-8")
+			return f, httpapi.ParamError(paramService, "must be printable UTF-8")
 		}
 		f.Service = v
 	}
@@ -101,7 +102,7 @@ func parseCorrelationFilter(q url.Values, now time.Time, maxLimit int) (signalst
 	} else if ok {
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return f, paramError(paramErrors, "must be true or false")
+			return f, httpapi.ParamError(paramErrors, "must be true or false")
 		}
 		f.ErrorsOnly = b
 	}
@@ -110,7 +111,7 @@ func parseCorrelationFilter(q url.Values, now time.Time, maxLimit int) (signalst
 	} else if ok {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 || d > maxLookback {
-			return f, paramError(paramMinDuration, "must be a non-negative duration such as 250ms or 2s")
+			return f, httpapi.ParamError(paramMinDuration, "must be a non-negative duration such as 250ms or 2s")
 		}
 		f.MinDuration = d
 	}
@@ -132,7 +133,7 @@ func parseCorrelationFilter(q url.Values, now time.Time, maxLimit int) (signalst
 	} else if ok {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxLimit {
-			return f, paramError(paramLimit, "must be an integer between 1 and "+strconv.Itoa(maxLimit))
+			return f, httpapi.ParamError(paramLimit, "must be an integer between 1 and "+strconv.Itoa(maxLimit))
 		}
 		f.Limit = n
 	}
@@ -141,7 +142,7 @@ func parseCorrelationFilter(q url.Values, now time.Time, maxLimit int) (signalst
 
 // parseTimeWindow reads `since` and `until` (GET /api/v1/services). Both
 // are optional: the window defaults to the last 15 minutes.
-func parseTimeWindow(q url.Values, now time.Time) (signalstore.TimeRange, *apiError) {
+func parseTimeWindow(q url.Values, now time.Time) (signalstore.TimeRange, *httpapi.Error) {
 	tr := signalstore.TimeRange{Start: now.Add(-defaultServicesWindow), End: now}
 	if v, ok, aerr := queryValue(q, paramSince); aerr != nil {
 		return tr, aerr
@@ -157,31 +158,31 @@ func parseTimeWindow(q url.Values, now time.Time) (signalstore.TimeRange, *apiEr
 	} else if ok {
 		t, err := time.Parse(time.RFC3339Nano, v)
 		if err != nil {
-			return tr, paramError(paramUntil, "must be an RFC 3339 timestamp")
+			return tr, httpapi.ParamError(paramUntil, "must be an RFC 3339 timestamp")
 		}
 		tr.End = t
 	}
 	if !tr.Start.Before(tr.End) {
-		return tr, paramError(paramSince, "must be before until")
+		return tr, httpapi.ParamError(paramSince, "must be before until")
 	}
 	if tr.End.Sub(tr.Start) > maxLookback {
-		return tr, paramError(paramSince, "window longer than 366 days")
+		return tr, httpapi.ParamError(paramSince, "window longer than 366 days")
 	}
 	return tr, nil
 }
 
 // parseSince accepts a lookback duration ("15m", meaning 15 minutes before
 // now) or an RFC 3339 timestamp.
-func parseSince(v string, now time.Time) (time.Time, *apiError) {
+func parseSince(v string, now time.Time) (time.Time, *httpapi.Error) {
 	if d, err := time.ParseDuration(v); err == nil {
 		if d <= 0 || d > maxLookback {
-			return time.Time{}, paramError(paramSince, "lookback must be positive and at most 366 days")
+			return time.Time{}, httpapi.ParamError(paramSince, "lookback must be positive and at most 366 days")
 		}
 		return now.Add(-d), nil
 	}
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
-		return time.Time{}, paramError(paramSince, "must be a duration such as 15m or an RFC 3339 timestamp")
+		return time.Time{}, httpapi.ParamError(paramSince, "must be a duration such as 15m or an RFC 3339 timestamp")
 	}
 	return t, nil
 }

@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/ollystack/ollystack/internal/httpapi"
 )
 
 func TestHostileParametersGet400(t *testing.T) {
@@ -51,7 +53,7 @@ func TestHostileParametersGet400(t *testing.T) {
 			r := srv.get(t, tt.path)
 			require.Equal(t, http.StatusBadRequest, r.status, string(r.body))
 			body := decode[errorBody](t, r)
-			assert.Equal(t, codeInvalidParameter, body.Error.Code)
+			assert.Equal(t, httpapi.CodeInvalidParameter, body.Error.Code)
 			assert.Equal(t, tt.param, body.Error.Parameter)
 			assert.Equal(t, "application/json", r.header.Get("Content-Type"))
 		})
@@ -74,13 +76,13 @@ func TestUnknownRoutesAndMethods(t *testing.T) {
 	srv := startServer(t, hostWith(openStore(t)), nil)
 	r := srv.get(t, "/api/v1/nothing")
 	assert.Equal(t, http.StatusNotFound, r.status)
-	assert.Equal(t, codeNotFound, decode[errorBody](t, r).Error.Code)
+	assert.Equal(t, httpapi.CodeNotFound, decode[errorBody](t, r).Error.Code)
 
 	req, err := http.NewRequest(http.MethodPost, srv.baseURL+"/api/v1/correlate/abc", http.NoBody)
 	require.NoError(t, err)
 	r = srv.do(t, req)
 	assert.Equal(t, http.StatusMethodNotAllowed, r.status)
-	assert.Equal(t, codeMethodNotAllowed, decode[errorBody](t, r).Error.Code)
+	assert.Equal(t, httpapi.CodeMethodNotAllowed, decode[errorBody](t, r).Error.Code)
 }
 
 func TestParseCorrelationFilter(t *testing.T) {

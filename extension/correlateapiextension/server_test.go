@@ -43,6 +43,14 @@ var _ signalstoreextension.StoreProvider = (*fakeStoreExtension)(nil)
 
 func (f *fakeStoreExtension) Store() (signalstore.Store, error) { return f.store, nil }
 
+// DocumentStore hands out the store's documents when it keeps them.
+func (f *fakeStoreExtension) DocumentStore() (signalstore.DocumentStore, error) {
+	if d, ok := f.store.(signalstore.DocumentStore); ok {
+		return d, nil
+	}
+	return nil, signalstoreextension.ErrNoDocuments
+}
+
 func hostWith(store signalstore.Store) *testHost {
 	return &testHost{extensions: map[component.ID]component.Component{
 		defaultStore: &fakeStoreExtension{store: store},
