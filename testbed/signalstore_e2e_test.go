@@ -101,7 +101,6 @@ func TestShippedConfigStoresWhatTelemetrygenSends(t *testing.T) {
 		set("extensions::pprof::endpoint", "127.0.0.1:0"),
 		set("extensions::zpages::endpoint", "127.0.0.1:0"),
 		set("extensions::correlateapi::endpoint", fmt.Sprintf("127.0.0.1:%d", env.API)),
-		set("extensions::ai::endpoint", fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))),
 		set("receivers::otlp::protocols::grpc::endpoint", fmt.Sprintf("127.0.0.1:%d", env.GRPC)),
 		set("receivers::otlp::protocols::http::endpoint", fmt.Sprintf("127.0.0.1:%d", env.HTTP)),
 		set("service::telemetry::metrics::level", "none"),

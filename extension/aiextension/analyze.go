@@ -3,19 +3,18 @@ package aiextension // import "github.com/ollystack/ollystack/extension/aiextens
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
-	"go.uber.org/zap"
 
+	"github.com/ollystack/ollystack/internal/httpapi"
 	"github.com/ollystack/ollystack/pkg/analysis/rca"
 )
 
 // postAnalyze answers POST /api/v1/ai/analyze.
-func (a *api) postAnalyze(w http.ResponseWriter, r *http.Request) *apiError {
+func (a *api) postAnalyze(w http.ResponseWriter, r *http.Request) *httpapi.Error {
 	req, aerr := parseAnalyzeRequest(w, r)
 	if aerr != nil {
 		return aerr
@@ -26,16 +25,16 @@ func (a *api) postAnalyze(w http.ResponseWriter, r *http.Request) *apiError {
 	if aerr != nil {
 		return aerr
 	}
-	writeJSON(w, a.logger, http.StatusOK, resp)
+	httpapi.WriteJSON(w, a.logger, http.StatusOK, resp)
 	return nil
 }
 
 // analyze reads the request and its baseline, runs the deterministic
 // analysis, and lets the model narrate when one is configured.
-func (a *api) analyze(ctx context.Context, req analyzeRequest) (*analyzeResponse, *apiError) {
+func (a *api) analyze(ctx context.Context, req analyzeRequest) (*analyzeResponse, *httpapi.Error) {
 	rs, err := readRequest(ctx, a.store, req.CorrelationID)
 	if errors.Is(err, errNoSignals) {
-		return nil, notFound("no signals carry correlation id " + req.CorrelationID)
+		return nil, httpapi.NotFound("no signals carry correlation id " + req.CorrelationID)
 	}
 	if err != nil {
 		return nil, a.readError(ctx, err)
@@ -54,6 +53,7 @@ func (a *api) analyze(ctx context.Context, req analyzeRequest) (*analyzeResponse
 	if a.narrator != nil && req.AnalysisType == analysisRCA && len(resp.Hypotheses) > 0 {
 		a.narrator.narrate(ctx, resp, rs)
 	}
+	a.saveInsights(ctx, resp)
 	return resp, nil
 }
 
@@ -74,21 +74,4 @@ func (a *api) deterministic(kind string, rs *requestSignals, e entry, h *healthy
 		resp.Narrative.Summary = comparisonSummary(resp.Comparison) + " " + resp.TimelineSummary
 	}
 	return resp
-}
-
-// readError turns a failed read into an API error, logging what the client
-// is not told.
-func (a *api) readError(ctx context.Context, err error) *apiError {
-	// Backends report an interrupted read in their own words; the context
-	// says why it was interrupted.
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		err = fmt.Errorf("%w (%w)", ctxErr, err)
-	}
-	aerr := storeError(err)
-	if aerr.Status == http.StatusInternalServerError {
-		a.logger.Error("AI API read failed", zap.Error(err))
-	} else {
-		a.logger.Debug("AI API read failed", zap.Error(err))
-	}
-	return aerr
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/ollystack/ollystack/internal/httpapi"
 	"github.com/ollystack/ollystack/extension/aiextension/internal/metadata"
 	"github.com/ollystack/ollystack/pkg/analysis/rca"
 )
@@ -158,11 +159,18 @@ func TestRouting(t *testing.T) {
 	r := srv.do(t, mustRequest(t, http.MethodGet, srv.baseURL+routeAnalyze, ""))
 	assert.Equal(t, http.StatusMethodNotAllowed, r.status)
 	assert.Equal(t, http.MethodPost, r.header.Get("Allow"))
-	assert.Contains(t, string(r.body), codeMethodNotAllowed)
+	assert.Contains(t, string(r.body), httpapi.CodeMethodNotAllowed)
 
-	r = srv.do(t, mustRequest(t, http.MethodPost, srv.baseURL+"/api/v1/ai/investigations", "{}"))
-	assert.Equal(t, http.StatusNotFound, r.status)
-	assert.Contains(t, string(r.body), codeNotFound)
+	for _, path := range []string{"/api/v1/ai/nope", "/api/v1/ai/analyze/", "/api/v1/ai/../ai/analyze", "/api/v1/ai"} {
+		r = srv.do(t, mustRequest(t, http.MethodPost, srv.baseURL+path, "{}"))
+		assert.Equal(t, http.StatusNotFound, r.status, path)
+		assert.Contains(t, string(r.body), httpapi.CodeNotFound, path)
+	}
+	r = srv.do(t, mustRequest(t, http.MethodDelete, srv.baseURL+routeInvestigations, ""))
+	assert.Equal(t, http.StatusMethodNotAllowed, r.status)
+	assert.Equal(t, "GET, POST", r.header.Get("Allow"))
+	r = srv.do(t, mustRequest(t, http.MethodPost, srv.baseURL+routeInvestigations+"/inv-0123456789abcdef01234567", ""))
+	assert.Equal(t, http.StatusMethodNotAllowed, r.status)
 
 	req := mustRequest(t, http.MethodPost, srv.baseURL+routeAnalyze, `{"correlation_id":"x"}`)
 	req.Header.Set("Content-Type", "text/plain")

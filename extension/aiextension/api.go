@@ -2,141 +2,102 @@ package aiextension // import "github.com/ollystack/ollystack/extension/aiextens
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
-	"runtime/debug"
-	"sync"
+	"strings"
 	"time"
 
-	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/metric"
 	"go.uber.org/zap"
 
 	"github.com/ollystack/ollystack/extension/aiextension/internal/metadata"
+	"github.com/ollystack/ollystack/internal/httpapi"
 	"github.com/ollystack/ollystack/pkg/signalstore"
 )
 
 // Route templates, also the `route` attribute of the self-metrics.
 const (
-	routeAnalyze = "/api/v1/ai/analyze"
-	// routeUnmatched labels requests no route matched, so scanners cannot
-	// blow up the metric's cardinality with made-up paths.
-	routeUnmatched = "unmatched"
+	routePrefix         = "/api/v1/ai/"
+	routeAnalyze        = "/api/v1/ai/analyze"
+	routeInvestigations = "/api/v1/ai/investigations"
+	routeInvestigation  = "/api/v1/ai/investigations/{id}"
 )
 
 // api holds the HTTP handlers and what they share.
 type api struct {
 	cfg       *Config
 	store     signalstore.Reader
+	docs      signalstore.DocumentStore
 	narrator  *narrator // nil: deterministic only
 	logger    *zap.Logger
 	telemetry *metadata.TelemetryBuilder
+	routes    *httpapi.Routes
 	now       func() time.Time
-
-	// ctx is the base context of every request; stop cancels it and waits
-	// for the handlers still running.
-	ctx      context.Context
-	cancel   context.CancelFunc
-	mu       sync.Mutex // guards stopped against inflight.Add racing Wait
-	stopped  bool
-	inflight sync.WaitGroup
+	// investigations is nil until started.
+	investigations *investigator
 }
 
-func newAPI(cfg *Config, store signalstore.Reader, n *narrator, logger *zap.Logger, tb *metadata.TelemetryBuilder) *api {
-	ctx, cancel := context.WithCancel(context.Background())
+func newAPI(cfg *Config, store signalstore.Reader, docs signalstore.DocumentStore, n *narrator, logger *zap.Logger, tb *metadata.TelemetryBuilder) *api {
 	return &api{
-		cfg: cfg, store: store, narrator: n, logger: logger, telemetry: tb, now: time.Now,
-		ctx: ctx, cancel: cancel,
+		cfg: cfg, store: store, docs: docs, narrator: n, logger: logger, telemetry: tb, now: time.Now,
+		routes: httpapi.NewRoutes("AI API", logger, tb.Requests, tb.RequestDuration),
 	}
 }
 
-func (a *api) stop() {
-	a.mu.Lock()
-	a.stopped = true
-	a.mu.Unlock()
-	a.cancel()
-	a.inflight.Wait()
-}
-
-// handler routes the API. Paths are compared exactly: there is one route.
+// handler routes the API. Paths are compared exactly, never cleaned.
 func (a *api) handler() http.Handler {
-	analyze := a.instrument(routeAnalyze, a.postAnalyze)
-	unmatched := a.instrument(routeUnmatched, func(http.ResponseWriter, *http.Request) *apiError {
-		return notFound("no such endpoint")
+	analyze := a.routes.Handle(routeAnalyze, a.postAnalyze)
+	startInvestigation := a.routes.Handle(routeInvestigations, a.postInvestigation)
+	listInvestigations := a.routes.Handle(routeInvestigations, a.listInvestigations)
+	getInvestigation := a.routes.Handle(routeInvestigation, a.getInvestigation)
+	unmatched := a.routes.Handle(httpapi.RouteUnmatched, func(http.ResponseWriter, *http.Request) *httpapi.Error {
+		return httpapi.NotFound("no such endpoint")
 	})
-	notAllowed := a.instrument(routeAnalyze, func(w http.ResponseWriter, _ *http.Request) *apiError {
-		w.Header().Set("Allow", http.MethodPost)
-		return &apiError{Status: http.StatusMethodNotAllowed, Code: codeMethodNotAllowed, Message: "only POST is supported"}
-	})
+	notAllowed := func(route, allow string) http.Handler {
+		return a.routes.Handle(route, func(w http.ResponseWriter, _ *http.Request) *httpapi.Error {
+			return httpapi.MethodNotAllowed(w, allow)
+		})
+	}
+	analyzeNotAllowed := notAllowed(routeAnalyze, http.MethodPost)
+	investigationsNotAllowed := notAllowed(routeInvestigations, "GET, POST")
+	investigationNotAllowed := notAllowed(routeInvestigation, http.MethodGet)
+
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path, get := r.URL.Path, r.Method == http.MethodGet || r.Method == http.MethodHead
 		switch {
-		case r.URL.Path != routeAnalyze:
-			unmatched.ServeHTTP(w, r)
-		case r.Method != http.MethodPost:
-			notAllowed.ServeHTTP(w, r)
-		default:
+		case path == routeAnalyze && r.Method == http.MethodPost:
 			analyze.ServeHTTP(w, r)
+		case path == routeAnalyze:
+			analyzeNotAllowed.ServeHTTP(w, r)
+		case path == routeInvestigations && r.Method == http.MethodPost:
+			startInvestigation.ServeHTTP(w, r)
+		case path == routeInvestigations && get:
+			listInvestigations.ServeHTTP(w, r)
+		case path == routeInvestigations:
+			investigationsNotAllowed.ServeHTTP(w, r)
+		case strings.HasPrefix(path, routeInvestigations+"/") && get:
+			getInvestigation.ServeHTTP(w, r)
+		case strings.HasPrefix(path, routeInvestigations+"/"):
+			investigationNotAllowed.ServeHTTP(w, r)
+		default:
+			unmatched.ServeHTTP(w, r)
 		}
 	})
 }
 
-// statusRecorder remembers the status a handler wrote, for the metrics.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(status int) {
-	if s.status == 0 {
-		s.status = status
+// readError turns a failed read into an API error, logging what the client
+// is not told.
+func (a *api) readError(ctx context.Context, err error) *httpapi.Error {
+	// Backends report an interrupted read in their own words; the context
+	// says why it was interrupted.
+	if ctxErr := ctx.Err(); ctxErr != nil && !errors.Is(err, ctxErr) {
+		err = fmt.Errorf("%w (%w)", ctxErr, err)
 	}
-	s.ResponseWriter.WriteHeader(status)
-}
-
-func (s *statusRecorder) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
+	aerr := httpapi.StoreError(err)
+	if aerr.Status == http.StatusInternalServerError {
+		a.logger.Error("AI API read failed", zap.Error(err))
+	} else {
+		a.logger.Debug("AI API read failed", zap.Error(err))
 	}
-	return s.ResponseWriter.Write(b)
-}
-
-// instrument adapts a handler that returns its error, writes that error as
-// JSON, turns a panic into a 500 rather than a dropped connection, and
-// records count and latency by route and status.
-func (a *api) instrument(route string, h func(http.ResponseWriter, *http.Request) *apiError) http.Handler {
-	routeAttr := attribute.String("route", route)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a.mu.Lock()
-		if a.stopped {
-			a.mu.Unlock()
-			writeError(w, a.logger, &apiError{Status: http.StatusServiceUnavailable, Code: codeUnavailable, Message: "shutting down"})
-			return
-		}
-		a.inflight.Add(1)
-		a.mu.Unlock()
-		defer a.inflight.Done()
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
-		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler { // net/http's way to abort a response: keep its meaning
-					panic(p)
-				}
-				a.logger.Error("AI API handler panicked", zap.String("route", route),
-					zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
-				if rec.status == 0 {
-					writeError(rec, a.logger, &apiError{Status: http.StatusInternalServerError, Code: codeInternal, Message: "internal error"})
-				}
-			}
-			status := rec.status
-			if status == 0 {
-				status = http.StatusOK
-			}
-			attrs := metric.WithAttributeSet(attribute.NewSet(routeAttr, attribute.Int("http.response.status_code", status)))
-			a.telemetry.Requests.Add(context.WithoutCancel(r.Context()), 1, attrs)
-			a.telemetry.RequestDuration.Record(context.WithoutCancel(r.Context()), time.Since(start).Seconds(), attrs)
-		}()
-		if aerr := h(rec, r); aerr != nil {
-			writeError(rec, a.logger, aerr)
-		}
-	})
+	return aerr
 }

@@ -5,20 +5,28 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"time"
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/collector/confmap"
+
+	"github.com/ollystack/ollystack/pkg/analysis/rca"
 )
 
 // Config configures the AI extension.
 type Config struct {
-	// ServerConfig is the extension's own HTTP server. Mounting the routes on
-	// the correlate API's server is a later step.
+	// ServerConfig is the extension's own HTTP server, used only when its
+	// endpoint is set; by default the routes are mounted on the correlate
+	// API's server (CorrelateAPI), sharing its base URL, TLS and auth.
 	ServerConfig confighttp.ServerConfig `mapstructure:",squash"`
-	// Store names the signalstore extension the analyses read from.
+	// CorrelateAPI names the correlateapi extension whose server serves the
+	// routes when endpoint is empty.
+	CorrelateAPI component.ID `mapstructure:"correlate_api"`
+	// Store names the signalstore extension the analyses read from and the
+	// analyses and investigations are kept in.
 	Store component.ID `mapstructure:"store"`
 	// RequestTimeout bounds one analyze request: store reads, analysis and
 	// the LLM call together.
@@ -27,6 +35,59 @@ type Config struct {
 	Baseline BaselineConfig `mapstructure:"baseline"`
 	// LLM enables narration by a model; absent means deterministic only.
 	LLM configoptional.Optional[LLMConfig] `mapstructure:"llm"`
+	// Investigations run analyses in the background for alerts.
+	Investigations InvestigationsConfig `mapstructure:"investigations"`
+	// Runbooks are suggested with the hypotheses they match.
+	Runbooks []RunbookConfig `mapstructure:"runbooks"`
+}
+
+// InvestigationsConfig bounds the background investigations.
+type InvestigationsConfig struct {
+	// MaxConcurrent is how many investigations run at once.
+	MaxConcurrent int `mapstructure:"max_concurrent"`
+	// QueueSize is how many may wait; past it new ones are refused (503).
+	QueueSize int `mapstructure:"queue_size"`
+	// Timeout bounds one investigation.
+	Timeout time.Duration `mapstructure:"timeout"`
+	// Lookback is the window examined before an alert's start (or before
+	// now) when the trigger gives no window.
+	Lookback time.Duration `mapstructure:"lookback"`
+	// MaxRequests caps the failing requests analyzed in one investigation.
+	MaxRequests int `mapstructure:"max_requests"`
+	// ServiceLabels are the Alertmanager labels naming the service, first
+	// match wins.
+	ServiceLabels []string `mapstructure:"service_labels"`
+	// SLOAlerts, when present, starts an investigation for every firing
+	// alert the slometrics connector wrote to the store.
+	SLOAlerts configoptional.Optional[SLOAlertsConfig] `mapstructure:"slo_alerts"`
+	// Webhook, when present, receives a Slack-compatible message when an
+	// investigation ends.
+	Webhook configoptional.Optional[confighttp.ClientConfig] `mapstructure:"webhook"`
+	// LinkBaseURL is the API's public base URL, used for links in webhook
+	// messages (e.g. https://ollystack.example.com); empty sends ids only.
+	LinkBaseURL string `mapstructure:"link_base_url"`
+}
+
+// SLOAlertsConfig polls the store for the slometrics connector's alert logs.
+type SLOAlertsConfig struct {
+	// PollInterval is how often the store is read for new firing alerts.
+	PollInterval time.Duration `mapstructure:"poll_interval"`
+}
+
+// RunbookConfig is one runbook: steps suggested for the hypotheses it
+// matches.
+type RunbookConfig struct {
+	Name string `mapstructure:"name"`
+	// Kinds are hypothesis kinds (error_origin, latency_outlier,
+	// dependency_failure, resource_saturation, version_change,
+	// new_log_pattern); empty matches every kind.
+	Kinds []string `mapstructure:"kinds"`
+	// Services match the hypothesis' service; empty matches every service.
+	Services []string `mapstructure:"services"`
+	// Steps are shown in order.
+	Steps []string `mapstructure:"steps"`
+	// URL links to the full runbook.
+	URL string `mapstructure:"url"`
 }
 
 // BaselineConfig bounds the healthy history read for one analysis.
@@ -88,8 +149,8 @@ const (
 // Validate reports every problem of the config.
 func (cfg *Config) Validate() error {
 	var errs []error
-	if cfg.ServerConfig.NetAddr.Endpoint == "" {
-		errs = append(errs, errors.New("endpoint must be set"))
+	if cfg.ServerConfig.NetAddr.Endpoint == "" && cfg.CorrelateAPI.Type().String() == "" {
+		errs = append(errs, errors.New("either endpoint or correlate_api must be set"))
 	}
 	if cfg.Store.Type().String() == "" {
 		errs = append(errs, errors.New("store must name a signalstore extension"))
@@ -106,7 +167,92 @@ func (cfg *Config) Validate() error {
 	if llm := cfg.LLM.Get(); llm != nil {
 		errs = append(errs, llm.validate())
 	}
+	errs = append(errs, cfg.Investigations.validate())
+	for i, rb := range cfg.Runbooks {
+		errs = append(errs, rb.validate(i))
+	}
 	return errors.Join(errs...)
+}
+
+// Bounds of the investigations config.
+const (
+	maxConcurrentInvestigations = 64
+	maxInvestigationQueue       = 10_000
+	maxInvestigationRequests    = 50
+)
+
+func (c *InvestigationsConfig) validate() error {
+	var errs []error
+	if c.MaxConcurrent < 1 || c.MaxConcurrent > maxConcurrentInvestigations {
+		errs = append(errs, fmt.Errorf("investigations::max_concurrent %d: must be between 1 and %d", c.MaxConcurrent, maxConcurrentInvestigations))
+	}
+	if c.QueueSize < 1 || c.QueueSize > maxInvestigationQueue {
+		errs = append(errs, fmt.Errorf("investigations::queue_size %d: must be between 1 and %d", c.QueueSize, maxInvestigationQueue))
+	}
+	if c.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("investigations::timeout %s: must be positive", c.Timeout))
+	}
+	if c.Lookback <= 0 {
+		errs = append(errs, fmt.Errorf("investigations::lookback %s: must be positive", c.Lookback))
+	}
+	if c.MaxRequests < 1 || c.MaxRequests > maxInvestigationRequests {
+		errs = append(errs, fmt.Errorf("investigations::max_requests %d: must be between 1 and %d", c.MaxRequests, maxInvestigationRequests))
+	}
+	if slices.Contains(c.ServiceLabels, "") {
+		errs = append(errs, errors.New("investigations::service_labels: names must not be empty"))
+	}
+	if a := c.SLOAlerts.Get(); a != nil && a.PollInterval < time.Second {
+		errs = append(errs, fmt.Errorf("investigations::slo_alerts::poll_interval %s: must be at least 1s", a.PollInterval))
+	}
+	if w := c.Webhook.Get(); w != nil {
+		if err := checkHTTPURL(w.Endpoint); err != nil {
+			errs = append(errs, fmt.Errorf("investigations::webhook::endpoint: %w", err))
+		}
+	}
+	if c.LinkBaseURL != "" {
+		if err := checkHTTPURL(c.LinkBaseURL); err != nil {
+			errs = append(errs, fmt.Errorf("investigations::link_base_url: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (rb *RunbookConfig) validate(i int) error {
+	var errs []error
+	where := fmt.Sprintf("runbooks[%d]", i)
+	if rb.Name == "" {
+		errs = append(errs, fmt.Errorf("%s::name must be set", where))
+	} else {
+		where = fmt.Sprintf("runbooks[%d] (%s)", i, rb.Name)
+	}
+	for _, k := range rb.Kinds {
+		if !slices.Contains(hypothesisKinds, rca.Kind(k)) {
+			errs = append(errs, fmt.Errorf("%s::kinds: unknown kind %q (known: %v)", where, k, hypothesisKinds))
+		}
+	}
+	if len(rb.Steps) == 0 && rb.URL == "" {
+		errs = append(errs, fmt.Errorf("%s: needs steps or a url", where))
+	}
+	if rb.URL != "" {
+		if err := checkHTTPURL(rb.URL); err != nil {
+			errs = append(errs, fmt.Errorf("%s::url: %w", where, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// hypothesisKinds are the kinds runbooks may name.
+var hypothesisKinds = []rca.Kind{
+	rca.KindErrorOrigin, rca.KindLatencyOutlier, rca.KindDependencyFailure,
+	rca.KindResourceSaturation, rca.KindVersionChange, rca.KindNewLogPattern,
+}
+
+func checkHTTPURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q must be an http(s) URL", raw)
+	}
+	return nil
 }
 
 func (l *LLMConfig) validate() error {
@@ -117,10 +263,9 @@ func (l *LLMConfig) validate() error {
 		errs = append(errs, fmt.Errorf("llm::provider %q: must be openai or anthropic", l.Provider))
 	}
 	if l.BaseURL != "" {
-		u, err := url.Parse(l.BaseURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("llm::base_url %q: must be an http(s) URL", l.BaseURL))
-		} else if u.User != nil {
+		if err := checkHTTPURL(l.BaseURL); err != nil {
+			errs = append(errs, fmt.Errorf("llm::base_url: %w", err))
+		} else if u, _ := url.Parse(l.BaseURL); u.User != nil {
 			errs = append(errs, errors.New("llm::base_url must not carry credentials; use api_key_env"))
 		}
 	}

@@ -42,6 +42,19 @@ func TestLoadConfig(t *testing.T) {
 		APIKeyEnv: "ANTHROPIC_API_KEY", Timeout: 15 * time.Second, MaxRetries: 3, MaxTokens: 800, MaxInputTokens: 4000,
 		RedactAttributes: []string{"user.email", "enduser.id"},
 	})
+	full.Investigations = InvestigationsConfig{
+		MaxConcurrent: 4, QueueSize: 50, Timeout: time.Minute, Lookback: 30 * time.Minute, MaxRequests: 3,
+		ServiceLabels: []string{"app"},
+		SLOAlerts:     configoptional.Some(SLOAlertsConfig{PollInterval: time.Minute}),
+		LinkBaseURL:   "https://ollystack.example.com",
+	}
+	webhook := defaultWebhookConfig()
+	webhook.Endpoint = "https://hooks.slack.com/services/T000/B000/XXXX"
+	full.Investigations.Webhook = configoptional.Some(webhook)
+	full.Runbooks = []RunbookConfig{{
+		Name: "db-pool", Kinds: []string{"resource_saturation", "error_origin"}, Services: []string{"payments"},
+		Steps: []string{"Check the pool's active connections", "Raise max_open_conns"}, URL: "https://runbooks.example.com/db-pool",
+	}}
 
 	ollama := createDefaultConfig().(*Config)
 	l := defaultLLMConfig()
@@ -56,7 +69,21 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewID(metadata.Type), want: createDefaultConfig().(*Config)},
 		{id: component.NewIDWithName(metadata.Type, "full"), want: full},
 		{id: component.NewIDWithName(metadata.Type, "ollama"), want: ollama},
-		{id: component.NewIDWithName(metadata.Type, "invalid-endpoint"), wantErr: []string{"endpoint must be set"}},
+		{id: component.NewIDWithName(metadata.Type, "invalid-investigations"), wantErr: []string{
+			"investigations::max_concurrent 0: must be between 1 and 64",
+			"investigations::queue_size 0: must be between 1 and 10000",
+			"investigations::timeout 0s: must be positive",
+			"investigations::lookback 0s: must be positive",
+			"investigations::max_requests 51: must be between 1 and 50",
+			"investigations::service_labels: names must not be empty",
+			"investigations::slo_alerts::poll_interval 10ms: must be at least 1s",
+			`investigations::webhook::endpoint: "not a url" must be an http(s) URL`,
+			`investigations::link_base_url: "ftp://x" must be an http(s) URL`,
+			"runbooks[0]::name must be set",
+			`runbooks[0]::kinds: unknown kind "cosmic_rays"`,
+			"runbooks[0]: needs steps or a url",
+			`runbooks[1] (no-steps)::url: "mailto:x" must be an http(s) URL`,
+		}},
 		{id: component.NewIDWithName(metadata.Type, "invalid-store"), wantErr: []string{"id must not be empty"}},
 		{id: component.NewIDWithName(metadata.Type, "invalid-baseline"), wantErr: []string{
 			"request_timeout 0s: must be positive",
@@ -65,7 +92,7 @@ func TestLoadConfig(t *testing.T) {
 		}},
 		{id: component.NewIDWithName(metadata.Type, "invalid-llm"), wantErr: []string{
 			`llm::provider "gemini": must be openai or anthropic`,
-			`llm::base_url "ftp://example.com": must be an http(s) URL`,
+			`llm::base_url: "ftp://example.com" must be an http(s) URL`,
 			"llm::model must be set",
 			`llm::api_key_env "sk-live-1234": must be the name of an environment variable, not a key`,
 			"llm::timeout 0s: must be positive",
@@ -94,9 +121,13 @@ func TestLoadConfig(t *testing.T) {
 func TestDefaultConfig(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	require.NoError(t, cfg.Validate())
-	assert.Equal(t, "localhost:8081", cfg.ServerConfig.NetAddr.Endpoint)
+	assert.Empty(t, cfg.ServerConfig.NetAddr.Endpoint, "mounted on the correlate API by default")
 	assert.Nil(t, cfg.LLM.Get(), "no llm block: deterministic only")
-	assert.Equal(t, []component.ID{component.MustNewID("signalstore")}, (&aiExtension{cfg: cfg}).Dependencies())
+	assert.Nil(t, cfg.Investigations.SLOAlerts.Get(), "no slo_alerts block: no polling")
+	assert.Nil(t, cfg.Investigations.Webhook.Get(), "no webhook block: no notification")
+	assert.Equal(t, []component.ID{component.MustNewID("signalstore"), component.MustNewID("correlateapi")}, (&aiExtension{cfg: cfg}).Dependencies())
+	cfg.ServerConfig.NetAddr.Endpoint = "localhost:8081"
+	assert.Equal(t, []component.ID{component.MustNewID("signalstore")}, (&aiExtension{cfg: cfg}).Dependencies(), "own server")
 }
 
 // TestReadmeExample loads the YAML example of README.md, so the docs

@@ -4,30 +4,29 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
-	"sync"
 
 	"go.opentelemetry.io/collector/component"
-	"go.opentelemetry.io/collector/component/componentstatus"
 	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/extension/extensioncapabilities"
 	"go.uber.org/zap"
 
 	"github.com/ollystack/ollystack/extension/aiextension/internal/metadata"
 	"github.com/ollystack/ollystack/extension/signalstoreextension"
+	"github.com/ollystack/ollystack/internal/httpapi"
 )
 
-// aiExtension is the extension: an HTTP server answering analyses of
-// correlated requests read from the configured signalstore extension.
+// aiExtension is the extension: the /api/v1/ai routes, served on the
+// correlate API's server (or its own), the investigation workers and the
+// SLO alert poller.
 type aiExtension struct {
 	cfg       *Config
 	settings  extension.Settings
 	telemetry *metadata.TelemetryBuilder
 
-	server *http.Server
-	api    *api
-	served sync.WaitGroup // the serve goroutine
+	api     *api
+	server  *httpapi.Server // own endpoint only
+	unmount func()          // mounted only
+	poller  *sloAlertPoller // nil unless slo_alerts is set
 }
 
 var (
@@ -43,68 +42,103 @@ func newAIExtension(cfg *Config, set extension.Settings) (*aiExtension, error) {
 	return &aiExtension{cfg: cfg, settings: set, telemetry: tb}, nil
 }
 
-// Dependencies makes the collector start the signalstore extension first.
+func (e *aiExtension) mounted() bool { return e.cfg.ServerConfig.NetAddr.Endpoint == "" }
+
+// Dependencies makes the collector start the signalstore extension, and the
+// correlate API whose server the routes are mounted on, first.
 func (e *aiExtension) Dependencies() []component.ID {
+	if e.mounted() {
+		return []component.ID{e.cfg.Store, e.cfg.CorrelateAPI}
+	}
 	return []component.ID{e.cfg.Store}
 }
 
-// Start binds the listener synchronously, so a busy port fails startup with
-// a clear error, then serves in a goroutine.
-func (e *aiExtension) Start(ctx context.Context, host component.Host) error {
+// Start resumes unfinished investigations, then serves the routes: mounted
+// on the correlate API's server, or on its own listener, bound
+// synchronously so a busy port fails startup with a clear error.
+func (e *aiExtension) Start(ctx context.Context, host component.Host) (err error) {
+	logger := e.settings.Logger
 	store, err := signalstoreextension.GetStore(host, e.cfg.Store)
 	if err != nil {
 		return fmt.Errorf("ai: store: %w", err)
 	}
-	narrator, err := newNarrator(e.cfg.LLM.Get(), e.settings.Logger, e.telemetry)
+	docs, err := signalstoreextension.GetDocumentStore(host, e.cfg.Store)
+	if errors.Is(err, signalstoreextension.ErrNoDocuments) {
+		logger.Warn("The store keeps no documents: investigations live in memory and do not survive a restart, and the correlate API shows no AI insights", zap.Error(err))
+		docs, err = newMemoryDocuments(), nil
+	}
+	if err != nil {
+		return fmt.Errorf("ai: store: %w", err)
+	}
+	narrator, err := newNarrator(e.cfg.LLM.Get(), logger, e.telemetry)
 	if err != nil {
 		return fmt.Errorf("ai: llm: %w", err)
 	}
-	api := newAPI(e.cfg, store, narrator, e.settings.Logger, e.telemetry)
-	listener, err := e.cfg.ServerConfig.ToListener(ctx)
-	if err != nil {
-		return fmt.Errorf("ai: listen on %q: %w", e.cfg.ServerConfig.NetAddr.Endpoint, err)
-	}
-	server, err := e.cfg.ServerConfig.ToServer(ctx, host.GetExtensions(), e.settings.TelemetrySettings, api.handler())
-	if err != nil {
-		_ = listener.Close()
-		return fmt.Errorf("ai: create server: %w", err)
-	}
-	// Requests run under the API's own context, which Shutdown cancels when
-	// its deadline passes, so a slow LLM call cannot outlive the extension.
-	server.BaseContext = func(net.Listener) context.Context { return api.ctx }
-	e.server, e.api = server, api
-	e.settings.Logger.Info("AI API listening", zap.String("endpoint", listener.Addr().String()),
-		zap.Bool("llm", narrator != nil))
-
-	e.served.Add(1)
-	go func() {
-		defer e.served.Done()
-		if serveErr := server.Serve(listener); serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
-			componentstatus.ReportStatus(host, componentstatus.NewFatalErrorEvent(fmt.Errorf("ai: serve: %w", serveErr)))
+	a := newAPI(e.cfg, store, docs, narrator, logger, e.telemetry)
+	defer func() {
+		if err != nil { // stop what was started
+			a.routes.Stop()
+			if a.investigations != nil {
+				a.investigations.wait()
+			}
+			narrator.close()
 		}
 	}()
+
+	var n *notifier
+	if wh := e.cfg.Investigations.Webhook.Get(); wh != nil {
+		client, err := wh.ToClient(ctx, host.GetExtensions(), e.settings.TelemetrySettings)
+		if err != nil {
+			return fmt.Errorf("ai: investigations::webhook: %w", err)
+		}
+		n = &notifier{endpoint: wh.Endpoint, client: client, linkBase: e.cfg.Investigations.LinkBaseURL, logger: logger, tb: e.telemetry}
+	}
+	a.investigations = newInvestigator(a, n)
+	if err := a.investigations.start(ctx); err != nil {
+		return fmt.Errorf("ai: %w", err)
+	}
+
+	if e.mounted() {
+		mounter, err := httpapi.GetMounter(host, e.cfg.CorrelateAPI)
+		if err != nil {
+			return fmt.Errorf("ai: correlate_api: %w; or set endpoint to serve on its own", err)
+		}
+		if e.unmount, err = mounter.Mount(routePrefix, a.handler()); err != nil {
+			return fmt.Errorf("ai: mount on %q: %w", e.cfg.CorrelateAPI, err)
+		}
+		logger.Info("AI API mounted on the correlate API's server", zap.String("correlate_api", e.cfg.CorrelateAPI.String()), zap.String("prefix", routePrefix))
+	} else if e.server, err = httpapi.Serve(ctx, host, &e.cfg.ServerConfig, e.settings.TelemetrySettings, "ai", a.handler()); err != nil {
+		return err
+	}
+
+	if s := e.cfg.Investigations.SLOAlerts.Get(); s != nil {
+		e.poller = newSLOAlertPoller(a, s.PollInterval)
+		go e.poller.run(a.routes.Context())
+	}
+	e.api = a
+	logger.Info("AI extension started", zap.Bool("llm", narrator != nil), zap.Bool("slo_alerts", e.poller != nil), zap.Bool("webhook", n != nil))
 	return nil
 }
 
-// Shutdown stops accepting requests, lets those in flight finish within
-// ctx, and returns once the serve goroutine has exited. LLM calls run on the
-// request's goroutine under its context, so none outlives the server.
+// Shutdown stops serving, cancels the requests and investigations still
+// running (those are resumed at the next start) and waits for them.
 func (e *aiExtension) Shutdown(ctx context.Context) error {
-	if e.server == nil {
+	if e.api == nil {
 		return nil
 	}
-	err := e.server.Shutdown(ctx)
-	if err != nil {
-		// The deadline passed with requests still running: cut them so the
-		// serve goroutine can exit.
-		err = errors.Join(err, e.server.Close())
+	var err error
+	if e.unmount != nil {
+		e.unmount()
 	}
-	e.api.stop() // cancels what is still running and waits for the handlers
+	if e.server != nil {
+		err = e.server.Shutdown(ctx)
+	}
+	e.api.routes.Stop()
+	e.api.investigations.wait()
+	if e.poller != nil {
+		<-e.poller.done
+	}
 	e.api.narrator.close()
-	e.served.Wait()
-	e.server, e.api = nil, nil
-	if err != nil {
-		return fmt.Errorf("ai: shutdown: %w", err)
-	}
-	return nil
+	e.api, e.server, e.unmount, e.poller = nil, nil, nil, nil
+	return err
 }

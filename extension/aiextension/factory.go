@@ -12,14 +12,12 @@ import (
 	"github.com/ollystack/ollystack/extension/aiextension/internal/metadata"
 )
 
-// defaultEndpoint listens on loopback only; exposing the API on every
-// interface is an operator's explicit choice. 8081 sits next to the correlate
-// API's 8080 until the routes are mounted on its server.
-const defaultEndpoint = "localhost:8081"
-
-// defaultStore is the ID of the signalstore extension in the shipped
+// The IDs of the signalstore and correlateapi extensions in the shipped
 // configuration.
-var defaultStore = component.MustNewID("signalstore")
+var (
+	defaultStore        = component.MustNewID("signalstore")
+	defaultCorrelateAPI = component.MustNewID("correlateapi")
+)
 
 // NewFactory returns the factory of the ai extension.
 func NewFactory() extension.Factory {
@@ -28,13 +26,24 @@ func NewFactory() extension.Factory {
 
 func createDefaultConfig() component.Config {
 	server := confighttp.NewDefaultServerConfig()
-	server.NetAddr.Endpoint = defaultEndpoint
+	server.NetAddr.Endpoint = "" // mounted on the correlate API's server
 	return &Config{
 		ServerConfig:   server,
+		CorrelateAPI:   defaultCorrelateAPI,
 		Store:          defaultStore,
 		RequestTimeout: 30 * time.Second,
 		Baseline:       BaselineConfig{Lookback: time.Hour, MaxRequests: 50},
 		LLM:            configoptional.Default(defaultLLMConfig()),
+		Investigations: InvestigationsConfig{
+			MaxConcurrent: 2,
+			QueueSize:     100,
+			Timeout:       2 * time.Minute,
+			Lookback:      15 * time.Minute,
+			MaxRequests:   5,
+			ServiceLabels: []string{"service", "service_name", "service.name", "job"},
+			SLOAlerts:     configoptional.Default(SLOAlertsConfig{PollInterval: 30 * time.Second}),
+			Webhook:       configoptional.Default(defaultWebhookConfig()),
+		},
 	}
 }
 
@@ -48,6 +57,13 @@ func defaultLLMConfig() LLMConfig {
 		MaxTokens:      1024,
 		MaxInputTokens: 6000,
 	}
+}
+
+// defaultWebhookConfig fills what a `webhook:` block leaves out.
+func defaultWebhookConfig() confighttp.ClientConfig {
+	c := confighttp.NewDefaultClientConfig()
+	c.Timeout = 10 * time.Second
+	return c
 }
 
 func createExtension(_ context.Context, set extension.Settings, cfg component.Config) (extension.Extension, error) {

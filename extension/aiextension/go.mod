@@ -11,6 +11,7 @@ replace github.com/ollystack/ollystack/extension/signalstoreextension => ../sign
 replace github.com/ollystack/ollystack/processor/correlationprocessor => ../../processor/correlationprocessor
 
 require (
+	github.com/ollystack/ollystack/internal/httpapi v0.0.0
 	github.com/ollystack/ollystack/extension/signalstoreextension v0.0.0-00010101000000-000000000000
 	github.com/ollystack/ollystack/pkg/analysis v0.0.0
 	github.com/ollystack/ollystack/pkg/signalstore v0.0.0
@@ -95,3 +96,5 @@ require (
 	google.golang.org/grpc v1.83.2 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
 )
+
+replace github.com/ollystack/ollystack/internal/httpapi => ../../internal/httpapi

@@ -17,6 +17,7 @@ import (
 
 	"github.com/ollystack/ollystack/extension/aiextension/internal/metadata"
 	"github.com/ollystack/ollystack/extension/signalstoreextension"
+	"github.com/ollystack/ollystack/internal/httpapi"
 	"github.com/ollystack/ollystack/pkg/signalstore"
 )
 
@@ -37,6 +38,21 @@ type fakeStoreExtension struct {
 var _ signalstoreextension.StoreProvider = (*fakeStoreExtension)(nil)
 
 func (f *fakeStoreExtension) Store() (signalstore.Store, error) { return f.store, nil }
+
+// DocumentStore hands out the store's documents when it keeps them, like
+// the signalstore extension; a fake without them makes the extension keep
+// its documents in memory.
+func (f *fakeStoreExtension) DocumentStore() (signalstore.DocumentStore, error) {
+	if d, ok := f.store.(signalstore.DocumentStore); ok {
+		return d, nil
+	}
+	return nil, signalstoreextension.ErrNoDocuments
+}
+
+// errorBody is the JSON error shape of every non-2xx answer.
+type errorBody struct {
+	Error *httpapi.Error `json:"error"`
+}
 
 func hostWith(store signalstore.Store) *testHost {
 	return &testHost{extensions: map[component.ID]component.Component{

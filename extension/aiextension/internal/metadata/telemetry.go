@@ -13,6 +13,8 @@ const (
 	MetricRequestDuration  = "otelcol_ai_request_duration"
 	MetricAnalysisDuration = "otelcol_ai_analysis_duration"
 	MetricLLMCalls         = "otelcol_ai_llm_calls"
+	MetricInvestigations   = "otelcol_ai_investigations"
+	MetricWebhookCalls     = "otelcol_ai_webhook_calls"
 )
 
 // TelemetryBuilder holds the instruments of the extension's self-telemetry.
@@ -27,6 +29,11 @@ type TelemetryBuilder struct {
 	// LLMCalls counts narration calls by provider and outcome (ok, invalid,
 	// error, timeout).
 	LLMCalls metric.Int64Counter
+	// Investigations counts ended investigations by status (finished,
+	// failed).
+	Investigations metric.Int64Counter
+	// WebhookCalls counts completion notifications by outcome (ok, error).
+	WebhookCalls metric.Int64Counter
 }
 
 var buckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
@@ -56,6 +63,16 @@ func NewTelemetryBuilder(settings component.TelemetrySettings) (*TelemetryBuilde
 		metric.WithDescription("Number of LLM narration calls, by provider and outcome."),
 		metric.WithUnit("{call}")); err != nil {
 		return nil, fmt.Errorf("create %s: %w", MetricLLMCalls, err)
+	}
+	if tb.Investigations, err = meter.Int64Counter(MetricInvestigations,
+		metric.WithDescription("Number of investigations ended, by status."),
+		metric.WithUnit("{investigation}")); err != nil {
+		return nil, fmt.Errorf("create %s: %w", MetricInvestigations, err)
+	}
+	if tb.WebhookCalls, err = meter.Int64Counter(MetricWebhookCalls,
+		metric.WithDescription("Number of investigation webhook notifications, by outcome."),
+		metric.WithUnit("{call}")); err != nil {
+		return nil, fmt.Errorf("create %s: %w", MetricWebhookCalls, err)
 	}
 	return &tb, nil
 }

@@ -1,0 +1,226 @@
+package aiextension // import "github.com/ollystack/ollystack/extension/aiextension"
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+	"go.uber.org/zap"
+
+	"github.com/ollystack/ollystack/pkg/signalstore"
+)
+
+// errQueueFull refuses an investigation when max queue_size wait already.
+var errQueueFull = errors.New("too many investigations are waiting")
+
+// maxResumed bounds how many unfinished investigations are looked at on
+// start.
+const maxResumed = 1_000
+
+// investigator runs investigations in background workers. Every change of
+// state is written to the document store before it is acted on, so an
+// investigation interrupted by a shutdown or a crash is found pending or
+// running at the next start and run again.
+type investigator struct {
+	api      *api
+	docs     signalstore.DocumentStore
+	notifier *notifier // nil: no webhook
+	logger   *zap.Logger
+
+	queue   chan string
+	ctx     context.Context
+	workers sync.WaitGroup
+}
+
+func newInvestigator(a *api, n *notifier) *investigator {
+	return &investigator{
+		api: a, docs: a.docs, notifier: n, logger: a.logger,
+		queue: make(chan string, a.cfg.Investigations.QueueSize),
+		ctx:   a.routes.Context(),
+	}
+}
+
+// start resumes the unfinished investigations and starts the workers; they
+// stop when the API's routes are stopped.
+func (iv *investigator) start(ctx context.Context) error {
+	docs, err := iv.docs.ListDocuments(ctx, signalstore.DocumentFilter{Kind: signalstore.DocumentKindInvestigation, Limit: maxResumed})
+	if err != nil {
+		return fmt.Errorf("reading investigations: %w", err)
+	}
+	slices.Reverse(docs) // oldest first
+	for _, d := range docs {
+		var inv investigation
+		if err := json.Unmarshal(d.Body, &inv); err != nil {
+			iv.logger.Warn("Skipping a malformed investigation document", zap.String("id", d.ID), zap.Error(err))
+			continue
+		}
+		if inv.Status != statusPending && inv.Status != statusRunning {
+			continue
+		}
+		select {
+		case iv.queue <- inv.ID:
+			iv.logger.Info("Resuming an investigation interrupted by a restart", zap.String("id", inv.ID))
+		default:
+			iv.logger.Warn("Investigation queue full; an interrupted investigation stays pending", zap.String("id", inv.ID))
+		}
+	}
+	for range iv.api.cfg.Investigations.MaxConcurrent {
+		iv.workers.Add(1)
+		go iv.work()
+	}
+	return nil
+}
+
+// wait returns once the workers have stopped (after the routes' Stop).
+func (iv *investigator) wait() { iv.workers.Wait() }
+
+// submit keeps a new investigation and queues it. An investigation with the
+// same id (the same alert delivered again) is not started twice: the
+// existing one is returned with duplicate set.
+func (iv *investigator) submit(ctx context.Context, inv *investigation) (existing *investigation, err error) {
+	if old, err := iv.load(ctx, inv.ID); err == nil {
+		return old, nil
+	} else if !errors.Is(err, signalstore.ErrNotFound) {
+		return nil, err
+	}
+	if len(iv.queue) == cap(iv.queue) {
+		return nil, errQueueFull
+	}
+	inv.Status = statusPending
+	inv.addTimeline(inv.CreatedAt, "investigation", inv.Scope.Service, inv.Scope.CorrelationID, "investigation created by "+inv.Trigger.Source)
+	if err := iv.save(ctx, inv); err != nil {
+		return nil, err
+	}
+	select {
+	case iv.queue <- inv.ID:
+		return nil, nil
+	default:
+		// Lost the race for the last slot: it is kept pending and runs
+		// after the next restart at the latest.
+		return nil, errQueueFull
+	}
+}
+
+func (iv *investigator) work() {
+	defer iv.workers.Done()
+	for {
+		select {
+		case <-iv.ctx.Done():
+			return
+		case id := <-iv.queue:
+			iv.run(id)
+		}
+	}
+}
+
+// run takes one investigation from pending to finished or failed.
+func (iv *investigator) run(id string) {
+	inv, err := iv.load(iv.ctx, id)
+	if err != nil {
+		iv.logger.Error("Loading a queued investigation failed", zap.String("id", id), zap.Error(err))
+		return
+	}
+	now := iv.api.now()
+	inv.Status, inv.StartedAt, inv.Error = statusRunning, now.UTC(), ""
+	inv.Attempts++
+	text := "investigation started"
+	if inv.Attempts > 1 {
+		text = "investigation resumed after a restart"
+		inv.Hypotheses, inv.Requests, inv.ServiceRanking, inv.Narrative = nil, nil, nil, nil
+		inv.Timeline = slices.DeleteFunc(inv.Timeline, func(e timelineEntry) bool { return e.Kind != "investigation" && e.Kind != "alert" })
+	}
+	inv.addTimeline(now, "investigation", "", "", text)
+	if err := iv.save(iv.ctx, inv); err != nil {
+		iv.logger.Error("Keeping an investigation's state failed", zap.String("id", id), zap.Error(err))
+		return
+	}
+
+	ctx, cancel := context.WithTimeout(iv.ctx, iv.api.cfg.Investigations.Timeout)
+	err = iv.api.investigate(ctx, inv)
+	cancel()
+	if iv.ctx.Err() != nil {
+		// Shutting down: left running in the store, resumed at next start.
+		return
+	}
+	now = iv.api.now()
+	inv.FinishedAt = now.UTC()
+	if err != nil {
+		inv.Status, inv.Error = statusFailed, err.Error()
+		if errors.Is(err, context.DeadlineExceeded) {
+			inv.Error = "timed out after " + iv.api.cfg.Investigations.Timeout.String() + ": " + err.Error()
+		}
+		inv.addTimeline(now, "investigation", "", "", "investigation failed")
+		iv.logger.Warn("Investigation failed", zap.String("id", id), zap.Error(err))
+	} else {
+		inv.Status = statusFinished
+		inv.addTimeline(now, "investigation", "", "", "investigation finished")
+	}
+	if err := iv.save(context.WithoutCancel(iv.ctx), inv); err != nil {
+		iv.logger.Error("Keeping an investigation's result failed", zap.String("id", id), zap.Error(err))
+		return
+	}
+	iv.api.telemetry.Investigations.Add(context.Background(), 1, investigationOutcome(inv.Status))
+	if iv.notifier != nil {
+		iv.notifier.notify(iv.ctx, inv)
+	}
+}
+
+func (iv *investigator) load(ctx context.Context, id string) (*investigation, error) {
+	d, err := iv.docs.GetDocument(ctx, signalstore.DocumentKindInvestigation, id)
+	if err != nil {
+		return nil, err
+	}
+	var inv investigation
+	if err := json.Unmarshal(d.Body, &inv); err != nil {
+		return nil, fmt.Errorf("investigation %s: malformed document: %w", id, err)
+	}
+	return &inv, nil
+}
+
+func (iv *investigator) save(ctx context.Context, inv *investigation) error {
+	body, err := json.Marshal(inv)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, documentWriteTimeout)
+	defer cancel()
+	return iv.docs.PutDocument(ctx, signalstore.Document{
+		Kind: signalstore.DocumentKindInvestigation, ID: inv.ID, Ref: inv.Scope.CorrelationID,
+		Updated: iv.api.now().UTC(), Body: body,
+	})
+}
+
+// newInvestigationID is random: ids are not guessable from one another.
+func newInvestigationID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	return "inv-" + hex.EncodeToString(b[:])
+}
+
+// investigationIDFor is deterministic, so one alert delivered twice starts
+// one investigation.
+func investigationIDFor(source string, parts ...string) string {
+	h := sha256Hex(append([]string{source}, parts...)...)
+	return "inv-" + source + "-" + h[:24]
+}
+
+func sha256Hex(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func investigationOutcome(status string) metric.MeasurementOption {
+	return metric.WithAttributeSet(attribute.NewSet(attribute.String("status", status)))
+}

@@ -1,0 +1,181 @@
+package aiextension // import "github.com/ollystack/ollystack/extension/aiextension"
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/ollystack/ollystack/pkg/signalstore"
+)
+
+// Attributes of the slometrics connector's alert log records.
+const (
+	attrSLOName        = "slo.name"
+	attrSLOAlertName   = "slo.alert.name"
+	attrSLOAlertState  = "slo.alert.state"
+	attrSLOAlertSev    = "slo.alert.severity"
+	attrSLOCorrelation = "slo.correlation_ids"
+	sloAlertFiring     = "firing"
+)
+
+// maxSLOAlertsPerPoll bounds the investigations one poll starts.
+const maxSLOAlertsPerPoll = 100
+
+// sloAlertPoller starts an investigation for each firing alert record the
+// slometrics connector wrote to the store. Each poll reads back one more
+// interval than it moved forward, for records that reached the store late;
+// alert records map to deterministic investigation ids, so one read twice
+// (or again after a restart) starts nothing new.
+type sloAlertPoller struct {
+	api      *api
+	interval time.Duration
+	done     chan struct{}
+
+	mu    sync.Mutex // one poll at a time
+	since time.Time
+}
+
+func newSLOAlertPoller(a *api, interval time.Duration) *sloAlertPoller {
+	return &sloAlertPoller{api: a, interval: interval, since: a.now().Add(-2 * interval), done: make(chan struct{})}
+}
+
+// run polls until the API's routes stop.
+func (p *sloAlertPoller) run(ctx context.Context) {
+	defer close(p.done)
+	t := time.NewTicker(p.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := p.poll(ctx); err != nil && ctx.Err() == nil {
+				p.api.logger.Warn("Reading SLO alerts failed", zap.Error(err))
+			}
+		}
+	}
+}
+
+// poll reads the firing alert records since the last poll (minus one
+// interval) and submits one investigation per record.
+func (p *sloAlertPoller) poll(ctx context.Context) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.api.now()
+	alerts, err := readFiringSLOAlerts(ctx, p.api.store, p.since.Add(-p.interval), now)
+	if err != nil {
+		return err
+	}
+	for _, al := range alerts {
+		inv := p.api.sloInvestigation(al, now)
+		if _, err := p.api.investigations.submit(ctx, inv); err != nil {
+			return fmt.Errorf("starting the investigation of SLO alert %s/%s: %w", al.slo, al.alert, err)
+		}
+	}
+	p.since = now
+	return nil
+}
+
+// sloAlert is one firing alert record.
+type sloAlert struct {
+	at                            time.Time
+	service, slo, alert, severity string
+	correlationIDs                []string
+	traceID                       string
+}
+
+// readFiringSLOAlerts reads the firing alert records of [from, to) with
+// one typed query: grouped by the alert's fields at one-second resolution,
+// which gives each record once with its time.
+func readFiringSLOAlerts(ctx context.Context, r signalstore.QueryRunner, from, to time.Time) ([]sloAlert, error) {
+	attr := func(k string) signalstore.GroupBy {
+		return signalstore.GroupBy{Field: signalstore.FieldAttribute, Key: k}
+	}
+	q := signalstore.Query{
+		Signal: signalstore.SignalLogs, Start: from, End: to,
+		Filters: []signalstore.Filter{{Field: signalstore.FieldAttribute, Key: attrSLOAlertState, Op: signalstore.OpEq, Value: sloAlertFiring}},
+		GroupBy: []signalstore.GroupBy{
+			{Field: signalstore.FieldServiceName}, attr(attrSLOName), attr(attrSLOAlertName), attr(attrSLOAlertSev),
+			attr(attrSLOCorrelation), {Field: signalstore.FieldTraceID},
+		},
+		Aggregations: []signalstore.Aggregation{{Func: signalstore.AggCount}},
+		Interval:     signalstore.Duration(time.Second),
+		Limit:        maxSLOAlertsPerPoll,
+	}
+	res, err := r.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("query SLO alert records: %w", err)
+	}
+	col := map[string]int{}
+	for i, c := range res.Columns {
+		col[c.Name] = i
+	}
+	str := func(row []any, name string) string {
+		if i, ok := col[name]; ok {
+			if s, ok := row[i].(string); ok {
+				return s
+			}
+		}
+		return ""
+	}
+	var out []sloAlert
+	for _, row := range res.Rows {
+		al := sloAlert{
+			service: str(row, "service_name"), slo: str(row, "attribute."+attrSLOName),
+			alert: str(row, "attribute."+attrSLOAlertName), severity: str(row, "attribute."+attrSLOAlertSev),
+			correlationIDs: stringList(str(row, "attribute."+attrSLOCorrelation)), traceID: str(row, "trace_id"),
+		}
+		if i, ok := col["time"]; ok {
+			al.at, _ = row[i].(time.Time)
+		}
+		if al.slo == "" || al.alert == "" || al.at.IsZero() {
+			continue
+		}
+		out = append(out, al)
+	}
+	return out, nil
+}
+
+// stringList reads a slice attribute as the store keeps it (a JSON array)
+// or a single value.
+func stringList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	var list []string
+	if json.Unmarshal([]byte(s), &list) == nil {
+		return list
+	}
+	return []string{s}
+}
+
+// sloInvestigation scopes an investigation on an SLO alert: the service,
+// the most frequent bad request first, the lookback before the alert.
+func (a *api) sloInvestigation(al sloAlert, now time.Time) *investigation {
+	var id string
+	for _, c := range al.correlationIDs {
+		if checkCorrelationID("", c, true) == nil {
+			id = c
+			break
+		}
+	}
+	to := now
+	if al.at.After(to) {
+		to = al.at
+	}
+	inv := &investigation{
+		ID:        investigationIDFor(sourceSLOAlert, al.service, al.slo, al.alert, al.traceID, al.at.UTC().Format(time.RFC3339)),
+		CreatedAt: now.UTC(),
+		Trigger: trigger{
+			Source: sourceSLOAlert, AlertName: truncate(al.slo+"/"+al.alert, maxNameLen), Severity: truncate(al.severity, maxNameLen),
+			StartsAt: al.at.UTC(), Services: []string{truncate(al.service, maxNameLen)},
+		},
+		Scope: scope{Service: truncate(al.service, maxNameLen), CorrelationID: id, From: al.at.Add(-a.cfg.Investigations.Lookback).UTC(), To: to.UTC()},
+	}
+	inv.addTimeline(al.at, "alert", al.service, id, "SLO alert "+inv.Trigger.AlertName+" started firing")
+	return inv
+}
