@@ -26,6 +26,15 @@ type OperationStats struct {
 	SelfP50, SelfP95, SelfP99 time.Duration
 }
 
+// selfExcess is how far a span's self time is above SelfP50 when it is
+// above SelfP99 and at least minExcess, else 0: the latency a slow span adds.
+func (s OperationStats) selfExcess(self int64, minExcess time.Duration) time.Duration {
+	if self <= int64(max(s.SelfP99, minExcess)) {
+		return 0
+	}
+	return time.Duration(self - int64(s.SelfP50))
+}
+
 // ErrorRate is Errors/Count, 0 without samples.
 func (s OperationStats) ErrorRate() float64 {
 	if s.Count <= 0 {

@@ -2,6 +2,7 @@ package rca
 
 import (
 	"cmp"
+	"math"
 	"slices"
 	"time"
 
@@ -15,9 +16,13 @@ type Window struct {
 	Spans []signalstore.Span
 	// Edges of the service graph over the window.
 	Edges []signalstore.ServiceEdge
+	// Logs of the window; RankServices compares each service's mix of log
+	// templates with Baseline.Templates.
+	Logs []signalstore.LogRecord
 }
 
-// ServiceScore says how likely a service caused the window's degradation.
+// ServiceScore says how likely a service caused the window's degradation;
+// the fields after Score are the evidence it was computed from.
 type ServiceScore struct {
 	Service string  `json:"service"`
 	Score   float64 `json:"score"`
@@ -28,35 +33,81 @@ type ServiceScore struct {
 	PropagatedErrors int `json:"propagated_errors"`
 	// ExpectedErrors is Spans times the baseline error rate.
 	ExpectedErrors float64 `json:"expected_errors"`
-	// OwnExcess sums self time above the baseline self p50 over spans whose
-	// self time is above the baseline self p99.
+	// ErrorExcess is how far OriginErrors exceed ExpectedErrors beyond
+	// chance (see RankServices).
+	ErrorExcess float64 `json:"error_excess"`
+	// OwnExcess is the latency the service added itself: per operation, the
+	// sum of (self time − baseline self p50) over spans whose self time is
+	// above the baseline self p99 and MinExcess ("slow" spans), kept in the
+	// proportion of slow spans beyond chance (see RankServices). Spans
+	// waiting on a span of another service are left out: their self time is
+	// the call's network and queueing time, counted in EdgeExcess.
 	OwnExcess time.Duration `json:"own_excess_ns"`
+	// EdgeExcess is this service's part of the same excess measured on the
+	// calls between it and other services (see RankServices).
+	EdgeExcess time.Duration `json:"edge_excess_ns"`
+	// SlowCallRatio is the share of the service's calls (in and out, to and
+	// from other services) whose waiting time was slow.
+	SlowCallRatio float64 `json:"slow_call_ratio"`
+	// LogShift is the share of the service's window log lines by which its
+	// mix of templates departed from the baseline's beyond chance: templates
+	// that became rarer or vanished (a code path no longer taken), more
+	// frequent, or new (see templateShift). Needs Window.Logs and
+	// Baseline.Templates.
+	LogShift float64 `json:"log_shift"`
 	// EdgeErrorRate is the error rate of calls into the service (edges);
 	// OwnEdgeErrorRate is what is left above baseline after subtracting the
 	// worst deviation among its own callees (errors it merely passes on).
 	EdgeErrorRate    float64 `json:"edge_error_rate"`
 	OwnEdgeErrorRate float64 `json:"own_edge_error_rate"`
+	// OwnEdgeErrors is the count behind OwnEdgeErrorRate, beyond chance:
+	// errors of calls into the service less those its worst callee's
+	// deviation explains, above the baseline rate (as for ErrorExcess).
+	OwnEdgeErrors float64 `json:"own_edge_errors"`
 }
 
-// Weights of the three shares in ServiceScore.Score.
-const (
-	serviceWeightErrors  = 0.5
-	serviceWeightLatency = 0.3
-	serviceWeightEdges   = 0.2
-)
+// tailRate is the share of healthy calls above their baseline p99, by
+// definition of the quantile: a service's slow-call ratio counts only above it.
+const tailRate = 0.01
 
-// RankServices ranks the services of a window by how much of the
-// degradation originates in them rather than being passed on from callees:
+// RankServices ranks the services of a window by how much of its anomaly
+// originates in them rather than being passed on. Each service's Score is its
+// share of the window's anomaly, four fractions summed:
 //
-//	errShare  = max(0, OriginErrors − ExpectedErrors) / Σ over services
-//	latShare  = OwnExcess / Σ over services
-//	edgeShare = OwnEdgeErrorRate / Σ over services
-//	Score     = Σ w·share / Σ w   (w = 0.5, 0.3, 0.2, over the shares whose
-//	                               sum is non-zero)
+//	raw(S)   = ErrorExcess(S) / spans of the window
+//	         + (OwnExcess(S) + EdgeExcess(S)) / Σ self time of the window's spans
+//	         + OwnEdgeErrors(S) / requests of all edges
+//	         + LogShift(S)
+//	Score(S) = raw(S) / Σ_services raw
 //
-// Errors count where they originate (deepest error span), latency where the
-// self time is (not the waiting parents), and edge error rates net of the
-// callees' own deviations. Ties order by service name.
+// The first three measure impact (how much of the window's requests, time
+// and calls S's own failures and slowness account for), the last a change of
+// behaviour (how much of S's own logging departed from its usual mix; a
+// share of S's lines, since chatty services would otherwise win on volume).
+// The terms are dimensionless and weighted alike: there is no fitted weight.
+// Scores sum to 1 unless nothing is anomalous (all 0); ties order by name.
+//
+// Errors count where they originate (deepest error span); latency where the
+// self time is, not in the parents waiting on it. Every count is taken
+// beyond chance (beyondChance: errorNoise = 2 standard deviations of the
+// window's Poisson noise and of the baseline rate's uncertainty): origin
+// errors against the baseline error rate, slow spans against the 1% a
+// healthy window has above its p99 (the excess time is kept in that
+// proportion), log templates against their baseline share, edge errors
+// against the baseline rate after what the worst callee explains.
+//
+// A span of service A whose children include spans of one other service B
+// (a client call) has as self time the call's network and queueing time,
+// which either side may have caused (a delayed network interface of B slows
+// every call into and out of B; a starved caller answers its responses late).
+// Its excess goes to the edge A–B and is split between A and B in proportion
+// to how consistently each one's calls are slow:
+//
+//	slow(S)       = max(0, slow calls of S / calls of S − 0.01)   over all edges of S
+//	EdgeExcess(S) = Σ_{edges S–X} excess(S–X) · slow(S) / (slow(S) + slow(X))
+//
+// (halves when both are 0), so the service common to the slow calls takes
+// them, not each of its neighbours.
 func RankServices(w Window, baseline Baseline, opts Options) []ServiceScore {
 	opts = opts.withDefaults()
 	a := &analysis{baseline: baseline, opts: opts, tree: buildTree(w.Spans)}
@@ -65,6 +116,9 @@ func RankServices(w Window, baseline Baseline, opts Options) []ServiceScore {
 		return getOrNew(scores, s, func() *ServiceScore { return &ServiceScore{Service: s} })
 	}
 	hasErrorBelow := errorsBelow(a.tree)
+	// Latency excess per operation and, for spans waiting on another
+	// service, per callee: "" for the operation's own spans.
+	sums := make(map[excessKey]*excessSum)
 	for _, n := range a.tree.nodes {
 		s := n.span
 		sc := get(s.ServiceName)
@@ -77,49 +131,175 @@ func RankServices(w Window, baseline Baseline, opts Options) []ServiceScore {
 				sc.OriginErrors++
 			}
 		}
-		if st, ok := a.operationStats(s.ServiceName, s.SpanName); ok && n.selfTime > int64(max(st.SelfP99, opts.MinExcess)) {
-			sc.OwnExcess += time.Duration(n.selfTime - int64(st.SelfP50))
+		st, ok := a.operationStats(s.ServiceName, s.SpanName)
+		if !ok {
+			continue
 		}
+		callee, _ := remoteCallee(n)
+		k := excessKey{OperationKey{s.ServiceName, s.SpanName}, callee}
+		sum := getOrNew(sums, k, func() *excessSum { return &excessSum{baseline: st.Count} })
+		sum.add(st.selfExcess(n.selfTime, opts.MinExcess))
 	}
+	edges := make(map[serviceEdgeKey]*edgeExcess)
+	for k, sum := range sums {
+		if k.callee == "" {
+			get(k.op.Service).OwnExcess += sum.net()
+			continue
+		}
+		e := getOrNew(edges, serviceEdgeKey{k.op.Service, k.callee}, func() *edgeExcess { return &edgeExcess{} })
+		e.calls += sum.spans
+		e.slow += sum.slow
+		e.excess += sum.net()
+	}
+	for _, sc := range scores {
+		sc.ErrorExcess = a.errorExcess(sc)
+	}
+	attributeEdgeExcess(edges, get)
+	a.logShifts(w.Logs, get)
 	a.edgeDeviations(w.Edges, get)
 
-	list := make([]*ServiceScore, 0, len(scores))
+	return a.combine(scores, w)
+}
+
+// combine sets each score to the service's share of the window's anomaly
+// (see RankServices) and orders them, best first, ties by name.
+func (a *analysis) combine(scores map[string]*ServiceScore, w Window) []ServiceScore {
+	var spans, self, requests float64
+	for _, n := range a.tree.nodes {
+		spans++
+		self += float64(n.selfTime)
+	}
+	for _, e := range w.Edges {
+		requests += float64(max(0, e.RequestCount))
+	}
+	fraction := func(x, of float64) float64 {
+		if of <= 0 {
+			return 0
+		}
+		return x / of
+	}
+	out := make([]ServiceScore, 0, len(scores))
 	for _, sc := range scores {
-		list = append(list, sc)
-	}
-	slices.SortFunc(list, func(x, y *ServiceScore) int { return cmp.Compare(x.Service, y.Service) })
-	errPart := func(sc *ServiceScore) float64 { return max(0, float64(sc.OriginErrors)-sc.ExpectedErrors) }
-	latPart := func(sc *ServiceScore) float64 { return float64(sc.OwnExcess) }
-	edgePart := func(sc *ServiceScore) float64 { return sc.OwnEdgeErrorRate }
-	type part struct {
-		weight float64
-		of     func(*ServiceScore) float64
-		total  float64
-	}
-	parts := []part{{serviceWeightErrors, errPart, 0}, {serviceWeightLatency, latPart, 0}, {serviceWeightEdges, edgePart, 0}}
-	weights := 0.0
-	for i := range parts {
-		for _, sc := range list {
-			parts[i].total += parts[i].of(sc)
-		}
-		if parts[i].total > 0 {
-			weights += parts[i].weight
-		}
-	}
-	out := make([]ServiceScore, 0, len(list))
-	for _, sc := range list {
-		if weights > 0 {
-			for _, p := range parts {
-				if p.total > 0 {
-					sc.Score += p.weight * p.of(sc) / p.total
-				}
-			}
-			sc.Score = clamp01(sc.Score / weights)
-		}
 		out = append(out, *sc)
 	}
-	slices.SortStableFunc(out, func(x, y ServiceScore) int { return cmp.Compare(y.Score, x.Score) })
+	// Summed in name order, so the result does not depend on map order even
+	// in its last bits.
+	slices.SortFunc(out, func(x, y ServiceScore) int { return cmp.Compare(x.Service, y.Service) })
+	total := 0.0
+	for i := range out {
+		sc := &out[i]
+		sc.Score = fraction(sc.ErrorExcess, spans) + fraction(float64(sc.OwnExcess+sc.EdgeExcess), self) +
+			fraction(sc.OwnEdgeErrors, requests) + sc.LogShift
+		total += sc.Score
+	}
+	for i := range out {
+		out[i].Score = clamp01(fraction(out[i].Score, total))
+	}
+	slices.SortFunc(out, func(x, y ServiceScore) int {
+		return cmp.Or(cmp.Compare(y.Score, x.Score), cmp.Compare(x.Service, y.Service))
+	})
 	return out
+}
+
+// errorNoise is how many standard deviations of chance a count must exceed
+// its expectation by before the rest counts. 2 is the usual ~95% one; 3
+// (arguing that every service is tested at once) was measured too and
+// ranked worse on the Nezha faults (README).
+const errorNoise = 2
+
+// beyondChance is observed − expected less errorNoise standard deviations of
+// chance, at least 0. expected is n times a baseline rate estimated from k
+// events in N (p = (k + ½)/(N + 1)); the variance is the window's Poisson
+// noise (expected) plus the rate's own uncertainty over n (n²·p(1−p)/(N+1)).
+// Without a baseline (N = 0) there is nothing to allow for.
+func beyondChance(observed, expected, n, k, N float64) float64 {
+	if N <= 0 {
+		return max(0, observed-expected)
+	}
+	p := (k + 0.5) / (N + 1)
+	variance := expected + n*n*p*(1-p)/(N+1)
+	return max(0, observed-expected-errorNoise*math.Sqrt(variance))
+}
+
+// errorExcess is OriginErrors beyond ExpectedErrors and chance, with the
+// service's baseline errors and spans as k and N.
+func (a *analysis) errorExcess(sc *ServiceScore) float64 {
+	st := a.baseline.Services[sc.Service]
+	return beyondChance(float64(sc.OriginErrors), sc.ExpectedErrors, float64(sc.Spans), float64(st.Errors), float64(st.Count))
+}
+
+type excessKey struct {
+	op     OperationKey
+	callee string
+}
+
+// excessSum accumulates the latency excess of one operation's spans.
+type excessSum struct {
+	baseline    int64 // spans behind the operation's baseline
+	spans, slow int64
+	excess      time.Duration
+}
+
+func (e *excessSum) add(excess time.Duration) {
+	e.spans++
+	if excess > 0 {
+		e.slow++
+		e.excess += excess
+	}
+}
+
+// net is the part of the excess beyond chance: the slow spans a healthy
+// window also has (tailRate of them, by definition of p99, estimated from
+// the baseline's spans) and their noise are taken out in proportion,
+//
+//	net = excess · beyondChance(slow, tailRate·spans, spans, tailRate·N, N) / slow
+func (e *excessSum) net() time.Duration {
+	if e.slow == 0 {
+		return 0
+	}
+	n, N := float64(e.spans), float64(e.baseline)
+	beyond := beyondChance(float64(e.slow), tailRate*n, n, tailRate*N, N)
+	return time.Duration(float64(e.excess) * beyond / float64(e.slow))
+}
+
+// edgeExcess is the latency excess of the calls from one service to another.
+type edgeExcess struct {
+	calls, slow int64
+	excess      time.Duration
+}
+
+type serviceEdgeKey struct{ caller, callee string }
+
+// attributeEdgeExcess splits each edge's net excess between caller and
+// callee by how consistently each one's calls (over all its edges) are
+// slow, see RankServices.
+func attributeEdgeExcess(edges map[serviceEdgeKey]*edgeExcess, get func(string) *ServiceScore) {
+	calls := make(map[string]int64)
+	slow := make(map[string]int64)
+	for k, e := range edges {
+		for _, svc := range []string{k.caller, k.callee} {
+			calls[svc] += e.calls
+			slow[svc] += e.slow
+		}
+	}
+	consistency := make(map[string]float64, len(calls))
+	for svc, n := range calls {
+		ratio := float64(slow[svc]) / float64(n)
+		get(svc).SlowCallRatio = ratio
+		consistency[svc] = max(0, ratio-tailRate)
+	}
+	for k, e := range edges {
+		excess := float64(e.excess)
+		if excess == 0 {
+			continue
+		}
+		callerShare := 0.5
+		if total := consistency[k.caller] + consistency[k.callee]; total > 0 {
+			callerShare = consistency[k.caller] / total
+		}
+		get(k.caller).EdgeExcess += time.Duration(excess * callerShare)
+		get(k.callee).EdgeExcess += time.Duration(excess * (1 - callerShare))
+	}
 }
 
 // edgeDeviations fills the edge error rates: a callee's error rate above its
@@ -140,20 +320,24 @@ func (a *analysis) edgeDeviations(edges []signalstore.ServiceEdge, get func(stri
 		}
 	}
 	deviation := make(map[string]float64)
+	baseRate := make(map[string]float64)
 	for svc, n := range requests {
 		rate := float64(errs[svc]) / float64(n)
 		get(svc).EdgeErrorRate = rate
-		base := 0.0
 		if st, ok := a.baseline.Services[svc]; ok && st.Count >= a.opts.MinBaselineSamples {
-			base = st.ErrorRate()
+			baseRate[svc] = st.ErrorRate()
 		}
-		deviation[svc] = max(0, rate-base)
+		deviation[svc] = max(0, rate-baseRate[svc])
 	}
 	for svc, dev := range deviation {
 		worstCallee := 0.0
 		for _, c := range callees[svc] {
 			worstCallee = max(worstCallee, deviation[c])
 		}
-		get(svc).OwnEdgeErrorRate = max(0, dev-worstCallee)
+		sc := get(svc)
+		sc.OwnEdgeErrorRate = max(0, dev-worstCallee)
+		n := float64(requests[svc])
+		st := a.baseline.Services[svc]
+		sc.OwnEdgeErrors = beyondChance(float64(errs[svc])-n*worstCallee, n*baseRate[svc], n, float64(st.Errors), float64(st.Count))
 	}
 }

@@ -74,8 +74,18 @@ func buildTree(spans []signalstore.Span) *spanTree {
 		}
 	}
 	t.link()
+	remoteSiblings := make(map[*node][]*node) // by parent
 	for _, n := range t.nodes {
-		n.selfTime = selfTime(n)
+		if len(n.children) > 1 {
+			remoteSiblings[n] = remoteChildren(n)
+		}
+	}
+	for _, n := range t.nodes {
+		var siblings []*node
+		if n.parent != nil {
+			siblings = remoteSiblings[n.parent]
+		}
+		n.selfTime = selfTime(n, siblings)
 	}
 	return t
 }
@@ -141,17 +151,38 @@ func (t *spanTree) mainRoot() *node {
 
 // selfTime is the span's duration not covered by the union of its children's
 // intervals (clipped to the span), so waiting on a child is not self time.
-func selfTime(n *node) int64 {
-	if len(n.children) == 0 {
+// A span that calls no other service itself also does not count the time
+// during which a sibling of the same service waits on another service
+// (remoteSiblings): reactive servers record the request handler and the
+// outgoing call as siblings, and the handler's span then lasts as long as
+// the call without doing anything of its own.
+func selfTime(n *node, remoteSiblings []*node) int64 {
+	if len(remoteSiblings) > 0 {
+		if _, remote := remoteCallee(n); remote {
+			remoteSiblings = nil
+		}
+	}
+	if len(n.children) == 0 && len(remoteSiblings) == 0 {
 		return n.duration()
 	}
 	type interval struct{ lo, hi int64 }
-	ivs := make([]interval, 0, len(n.children))
-	for _, c := range n.children {
+	ivs := make([]interval, 0, len(n.children)+len(remoteSiblings))
+	addClipped := func(c *node) {
 		lo, hi := max(c.start, n.start), min(c.end, n.end)
 		if hi > lo {
 			ivs = append(ivs, interval{lo, hi})
 		}
+	}
+	for _, c := range n.children {
+		addClipped(c)
+	}
+	for _, s := range remoteSiblings {
+		if s != n && s.span.ServiceName == n.span.ServiceName {
+			addClipped(s)
+		}
+	}
+	if len(ivs) == 0 {
+		return n.duration()
 	}
 	slices.SortFunc(ivs, func(a, b interval) int { return cmp.Compare(a.lo, b.lo) })
 	covered, curLo, curHi := int64(0), int64(0), int64(0)
@@ -170,6 +201,37 @@ func selfTime(n *node) int64 {
 		covered += curHi - curLo
 	}
 	return max(0, n.duration()-covered)
+}
+
+// remoteChildren returns the children of n that wait on a span of another
+// service (see remoteCallee).
+func remoteChildren(n *node) []*node {
+	var out []*node
+	for _, c := range n.children {
+		if _, remote := remoteCallee(c); remote {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// remoteCallee returns the service of n's children when they include spans
+// of exactly one other service: n then waits on a call to it, and its self
+// time is that call's network and queueing time. Children of several other
+// services leave the self time with n's service.
+func remoteCallee(n *node) (string, bool) {
+	callee := ""
+	for _, c := range n.children {
+		svc := c.span.ServiceName
+		if svc == n.span.ServiceName || svc == callee {
+			continue
+		}
+		if callee != "" {
+			return "", false
+		}
+		callee = svc
+	}
+	return callee, callee != ""
 }
 
 // addClamped returns start+d in nanoseconds without overflow; a negative
