@@ -19,15 +19,19 @@ import (
 	"github.com/ollystack/ollystack/testbed/harness"
 )
 
-// aiConfig is the default pipeline shape with the ai extension on the API port.
+// aiConfig is the default pipeline shape with the correlate API on the API port and the ai
+// routes mounted on its server; %s is the rest of the ai extension's config.
 const aiConfig = `
 extensions:
 ` + healthCheckExtension + `  signalstore:
     embedded:
       path: {{.Dir}}/ollystack.db
-  ai:
+  correlateapi:
     endpoint: 127.0.0.1:{{.API}}
     store: signalstore
+  ai:
+    store: signalstore
+%s
 ` + otlpReceivers + `processors:
   correlation:
   batch:
@@ -35,7 +39,7 @@ extensions:
 exporters:
   signalstore:
 service:
-  extensions: [health_check, signalstore, ai]
+  extensions: [health_check, signalstore, correlateapi, ai]
   telemetry:
     metrics:
       level: none
@@ -50,20 +54,25 @@ service:
       exporters: [signalstore]
 `
 
+// sendCheckouts sends 30 healthy checkout requests and failing one over OTLP/HTTP.
+func sendCheckouts(t *testing.T, port, failing int, now time.Time) {
+	t.Helper()
+	for i := 1; i <= 30; i++ {
+		body, err := ptraceotlp.NewExportRequestFromTraces(checkoutRequest(uint64(i), now.Add(time.Duration(i)*time.Second), false)).MarshalProto()
+		postOTLP(t, port, "/v1/traces", body, err)
+	}
+	body, err := ptraceotlp.NewExportRequestFromTraces(checkoutRequest(uint64(failing), now.Add(40*time.Second), true)).MarshalProto()
+	postOTLP(t, port, "/v1/traces", body, err)
+	body, err = (&plog.ProtoMarshaler{}).MarshalLogs(paymentErrorLog(uint64(failing), now.Add(40*time.Second)))
+	postOTLP(t, port, "/v1/logs", body, err)
+}
+
 // TestAIAnalyzeFindsTheFailingService sends healthy checkout requests and one whose payment call
 // fails, over OTLP to the binary, and asks the ai extension why the failing one went wrong.
 func TestAIAnalyzeFindsTheFailingService(t *testing.T) {
-	c := harness.StartCollector(t, aiConfig)
-	now := time.Now().Add(-time.Minute)
-	for i := 1; i <= 30; i++ {
-		body, err := ptraceotlp.NewExportRequestFromTraces(checkoutRequest(uint64(i), now.Add(time.Duration(i)*time.Second), false)).MarshalProto()
-		postOTLP(t, c.Env.HTTP, "/v1/traces", body, err)
-	}
+	c := harness.StartCollector(t, fmt.Sprintf(aiConfig, ""))
 	const failing = 99
-	body, err := ptraceotlp.NewExportRequestFromTraces(checkoutRequest(failing, now.Add(40*time.Second), true)).MarshalProto()
-	postOTLP(t, c.Env.HTTP, "/v1/traces", body, err)
-	body, err = (&plog.ProtoMarshaler{}).MarshalLogs(paymentErrorLog(failing, now.Add(40*time.Second)))
-	postOTLP(t, c.Env.HTTP, "/v1/logs", body, err)
+	sendCheckouts(t, c.Env.HTTP, failing, time.Now().Add(-time.Minute))
 
 	correlationID := fmt.Sprintf("order-%d", failing)
 	var answer struct {
@@ -97,6 +106,19 @@ func TestAIAnalyzeFindsTheFailingService(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+
+	// The analysis shows in the correlate API, on the same server.
+	var correlated struct {
+		AIInsights struct {
+			AnalysisType string `json:"analysis_type"`
+			RootCause    string `json:"root_cause"`
+			Hypotheses   []any  `json:"hypotheses"`
+		} `json:"ai_insights"`
+	}
+	require.Equal(t, http.StatusOK, getJSON(t, fmt.Sprintf("http://127.0.0.1:%d/api/v1/correlate/%s", c.Env.API, correlationID), &correlated))
+	assert.Equal(t, "rca", correlated.AIInsights.AnalysisType)
+	assert.Equal(t, answer.RootCause, correlated.AIInsights.RootCause)
+	assert.NotEmpty(t, correlated.AIInsights.Hypotheses)
 	c.Stop(t)
 }
 

@@ -50,7 +50,7 @@ func (a *api) analyze(ctx context.Context, req analyzeRequest) (*analyzeResponse
 	a.telemetry.AnalysisDuration.Record(context.WithoutCancel(ctx), time.Since(start).Seconds(),
 		metric.WithAttributeSet(attribute.NewSet(attribute.String("analysis_type", req.AnalysisType))))
 
-	if a.narrator != nil && req.AnalysisType == analysisRCA && len(resp.Hypotheses) > 0 {
+	if a.narrator != nil {
 		a.narrator.narrate(ctx, resp, rs)
 	}
 	a.saveInsights(ctx, resp)

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
-	"github.com/ollystack/ollystack/internal/httpapi"
 	"github.com/ollystack/ollystack/extension/aiextension/internal/metadata"
+	"github.com/ollystack/ollystack/internal/httpapi"
 	"github.com/ollystack/ollystack/pkg/analysis/rca"
 )
 

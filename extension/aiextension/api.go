@@ -35,12 +35,14 @@ type api struct {
 	now       func() time.Time
 	// investigations is nil until started.
 	investigations *investigator
+	catalog        *catalog
 }
 
 func newAPI(cfg *Config, store signalstore.Reader, docs signalstore.DocumentStore, n *narrator, logger *zap.Logger, tb *metadata.TelemetryBuilder) *api {
 	return &api{
 		cfg: cfg, store: store, docs: docs, narrator: n, logger: logger, telemetry: tb, now: time.Now,
-		routes: httpapi.NewRoutes("AI API", logger, tb.Requests, tb.RequestDuration),
+		routes:  httpapi.NewRoutes("AI API", logger, tb.Requests, tb.RequestDuration),
+		catalog: &catalog{refresh: cfg.NLQ.CatalogRefresh},
 	}
 }
 
@@ -50,6 +52,7 @@ func (a *api) handler() http.Handler {
 	startInvestigation := a.routes.Handle(routeInvestigations, a.postInvestigation)
 	listInvestigations := a.routes.Handle(routeInvestigations, a.listInvestigations)
 	getInvestigation := a.routes.Handle(routeInvestigation, a.getInvestigation)
+	ask := a.routes.Handle(routeNLQ, a.postNLQ)
 	unmatched := a.routes.Handle(httpapi.RouteUnmatched, func(http.ResponseWriter, *http.Request) *httpapi.Error {
 		return httpapi.NotFound("no such endpoint")
 	})
@@ -59,6 +62,7 @@ func (a *api) handler() http.Handler {
 		})
 	}
 	analyzeNotAllowed := notAllowed(routeAnalyze, http.MethodPost)
+	nlqNotAllowed := notAllowed(routeNLQ, http.MethodPost)
 	investigationsNotAllowed := notAllowed(routeInvestigations, "GET, POST")
 	investigationNotAllowed := notAllowed(routeInvestigation, http.MethodGet)
 
@@ -69,6 +73,10 @@ func (a *api) handler() http.Handler {
 			analyze.ServeHTTP(w, r)
 		case path == routeAnalyze:
 			analyzeNotAllowed.ServeHTTP(w, r)
+		case path == routeNLQ && r.Method == http.MethodPost:
+			ask.ServeHTTP(w, r)
+		case path == routeNLQ:
+			nlqNotAllowed.ServeHTTP(w, r)
 		case path == routeInvestigations && r.Method == http.MethodPost:
 			startInvestigation.ServeHTTP(w, r)
 		case path == routeInvestigations && get:

@@ -39,6 +39,22 @@ type Config struct {
 	Investigations InvestigationsConfig `mapstructure:"investigations"`
 	// Runbooks are suggested with the hypotheses they match.
 	Runbooks []RunbookConfig `mapstructure:"runbooks"`
+	// NLQ configures natural-language questions (POST /api/v1/ai/nlq).
+	NLQ NLQConfig `mapstructure:"nlq"`
+}
+
+// NLQConfig bounds natural-language questions.
+type NLQConfig struct {
+	// MaxRows caps the rows of one answer.
+	MaxRows int `mapstructure:"max_rows"`
+	// MaxWindow caps the time range one question reads.
+	MaxWindow time.Duration `mapstructure:"max_window"`
+	// CatalogRefresh is how often the service and operation names that
+	// questions are matched against are read again from the store.
+	CatalogRefresh time.Duration `mapstructure:"catalog_refresh"`
+	// ShareOperations sends operation (span) names to the model besides
+	// the query schema and service names. Off: span names can carry data.
+	ShareOperations bool `mapstructure:"share_operations"`
 }
 
 // InvestigationsConfig bounds the background investigations.
@@ -167,7 +183,7 @@ func (cfg *Config) Validate() error {
 	if llm := cfg.LLM.Get(); llm != nil {
 		errs = append(errs, llm.validate())
 	}
-	errs = append(errs, cfg.Investigations.validate())
+	errs = append(errs, cfg.Investigations.validate(), cfg.NLQ.validate())
 	for i, rb := range cfg.Runbooks {
 		errs = append(errs, rb.validate(i))
 	}
@@ -213,6 +229,26 @@ func (c *InvestigationsConfig) validate() error {
 		if err := checkHTTPURL(c.LinkBaseURL); err != nil {
 			errs = append(errs, fmt.Errorf("investigations::link_base_url: %w", err))
 		}
+	}
+	return errors.Join(errs...)
+}
+
+// Bounds of the nlq config.
+const (
+	maxNLQRows   = 10_000
+	maxNLQWindow = 31 * 24 * time.Hour
+)
+
+func (c *NLQConfig) validate() error {
+	var errs []error
+	if c.MaxRows < 1 || c.MaxRows > maxNLQRows {
+		errs = append(errs, fmt.Errorf("nlq::max_rows %d: must be between 1 and %d", c.MaxRows, maxNLQRows))
+	}
+	if c.MaxWindow < time.Minute || c.MaxWindow > maxNLQWindow {
+		errs = append(errs, fmt.Errorf("nlq::max_window %s: must be between 1m and %s", c.MaxWindow, maxNLQWindow))
+	}
+	if c.CatalogRefresh < time.Second {
+		errs = append(errs, fmt.Errorf("nlq::catalog_refresh %s: must be at least 1s", c.CatalogRefresh))
 	}
 	return errors.Join(errs...)
 }

@@ -70,7 +70,7 @@ func (e *aiExtension) Start(ctx context.Context, host component.Host) (err error
 	if err != nil {
 		return fmt.Errorf("ai: store: %w", err)
 	}
-	narrator, err := newNarrator(e.cfg.LLM.Get(), logger, e.telemetry)
+	narrator, err := newNarrator(e.cfg.LLM.Get(), logger, e.telemetry, e.settings.TelemetrySettings.TracerProvider.Tracer(metadata.ScopeName))
 	if err != nil {
 		return fmt.Errorf("ai: llm: %w", err)
 	}

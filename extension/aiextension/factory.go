@@ -44,6 +44,7 @@ func createDefaultConfig() component.Config {
 			SLOAlerts:     configoptional.Default(SLOAlertsConfig{PollInterval: 30 * time.Second}),
 			Webhook:       configoptional.Default(defaultWebhookConfig()),
 		},
+		NLQ: NLQConfig{MaxRows: 1000, MaxWindow: 7 * 24 * time.Hour, CatalogRefresh: time.Minute},
 	}
 }
 

@@ -11,14 +11,14 @@ replace github.com/ollystack/ollystack/extension/signalstoreextension => ../sign
 replace github.com/ollystack/ollystack/processor/correlationprocessor => ../../processor/correlationprocessor
 
 require (
-	github.com/ollystack/ollystack/internal/httpapi v0.0.0
 	github.com/ollystack/ollystack/extension/signalstoreextension v0.0.0-00010101000000-000000000000
+	github.com/ollystack/ollystack/internal/httpapi v0.0.0
 	github.com/ollystack/ollystack/pkg/analysis v0.0.0
+	github.com/ollystack/ollystack/pkg/nlq v0.0.0
 	github.com/ollystack/ollystack/pkg/signalstore v0.0.0
 	github.com/ollystack/ollystack/processor/correlationprocessor v0.0.0-00010101000000-000000000000
 	github.com/stretchr/testify v1.12.1
 	go.opentelemetry.io/collector/component v1.67.0
-	go.opentelemetry.io/collector/component/componentstatus v0.161.0
 	go.opentelemetry.io/collector/component/componenttest v0.161.0
 	go.opentelemetry.io/collector/config/confighttp v0.161.0
 	go.opentelemetry.io/collector/config/configoptional v1.67.0
@@ -29,7 +29,9 @@ require (
 	go.opentelemetry.io/collector/pdata v1.67.0
 	go.opentelemetry.io/otel v1.46.0
 	go.opentelemetry.io/otel/metric v1.46.0
+	go.opentelemetry.io/otel/sdk v1.46.0
 	go.opentelemetry.io/otel/sdk/metric v1.46.0
+	go.opentelemetry.io/otel/trace v1.46.0
 	go.uber.org/goleak v1.3.0
 	go.uber.org/zap v1.28.0
 )
@@ -72,6 +74,7 @@ require (
 	github.com/shopspring/decimal v1.4.0 // indirect
 	go.opentelemetry.io/auto/sdk v1.2.1 // indirect
 	go.opentelemetry.io/collector/client v1.67.0 // indirect
+	go.opentelemetry.io/collector/component/componentstatus v0.161.0 // indirect
 	go.opentelemetry.io/collector/config/configauth v1.67.0 // indirect
 	go.opentelemetry.io/collector/config/configcompression v1.67.0 // indirect
 	go.opentelemetry.io/collector/config/configmiddleware v1.67.0 // indirect
@@ -84,8 +87,6 @@ require (
 	go.opentelemetry.io/collector/internal/componentalias v0.161.0 // indirect
 	go.opentelemetry.io/collector/pipeline v1.67.0 // indirect
 	go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp v0.70.0 // indirect
-	go.opentelemetry.io/otel/sdk v1.46.0 // indirect
-	go.opentelemetry.io/otel/trace v1.46.0 // indirect
 	go.uber.org/multierr v1.11.0 // indirect
 	go.yaml.in/yaml/v3 v3.0.5 // indirect
 	golang.org/x/crypto v0.57.0 // indirect
@@ -98,3 +99,5 @@ require (
 )
 
 replace github.com/ollystack/ollystack/internal/httpapi => ../../internal/httpapi
+
+replace github.com/ollystack/ollystack/pkg/nlq => ../../pkg/nlq

@@ -133,6 +133,7 @@ func (a *api) investigate(ctx context.Context, inv *investigation) error {
 
 	merged := map[string]*investigationHypothesis{}
 	var windowSpans []signalstore.Span
+	var windowLogs []signalstore.LogRecord
 	var baseline []signalstore.Span
 	var baselineLogs []signalstore.LogRecord
 	for i, id := range ids {
@@ -143,7 +144,7 @@ func (a *api) investigate(ctx context.Context, inv *investigation) error {
 		if resp == nil {
 			continue // gone since listed (retention)
 		}
-		if i == 0 && a.narrator != nil && len(resp.Hypotheses) > 0 {
+		if i == 0 && a.narrator != nil {
 			a.narrator.narrate(ctx, resp, rs)
 		}
 		a.saveInsights(ctx, resp)
@@ -156,7 +157,7 @@ func (a *api) investigate(ctx context.Context, inv *investigation) error {
 		for _, hyp := range resp.Hypotheses {
 			mergeHypothesis(merged, hyp.Hypothesis, id)
 		}
-		windowSpans = append(windowSpans, rs.spans...)
+		windowSpans, windowLogs = append(windowSpans, rs.spans...), append(windowLogs, rs.logs...)
 		baseline, baselineLogs = append(baseline, h.spans...), append(baselineLogs, h.logs...)
 	}
 
@@ -164,7 +165,7 @@ func (a *api) investigate(ctx context.Context, inv *investigation) error {
 	if err != nil {
 		return fmt.Errorf("service edges: %w", err)
 	}
-	inv.ServiceRanking = rca.RankServices(rca.Window{Spans: windowSpans, Edges: edges}, rca.BaselineFromSpans(baseline, baselineLogs), rca.Options{})
+	inv.ServiceRanking = rca.RankServices(rca.Window{Spans: windowSpans, Logs: windowLogs, Edges: edges}, rca.BaselineFromSpans(baseline, baselineLogs), rca.Options{})
 	inv.ServiceRanking = slices.DeleteFunc(inv.ServiceRanking, func(s rca.ServiceScore) bool { return s.Score == 0 })
 
 	inv.Hypotheses = rankMerged(merged, len(inv.Requests))

@@ -16,6 +16,7 @@ import (
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/ollystack/ollystack/extension/aiextension/internal/metadata"
 )
@@ -97,7 +98,7 @@ func dataSection(t *testing.T, prompt string) (inside, outside string) {
 // checkPrompt asserts what may leave the process.
 func checkPrompt(t *testing.T, system, user string) {
 	t.Helper()
-	assert.Equal(t, systemPrompt, system, "the system prompt is fixed")
+	assert.Equal(t, rcaSystemPrompt, system, "the system prompt is fixed")
 	inside, outside := dataSection(t, user)
 	assert.NotContains(t, outside, "IGNORE ALL PREVIOUS", "untrusted text stays inside the data section")
 	assert.Contains(t, inside, "IGNORE ALL PREVIOUS", "the log body is quoted as data")
@@ -287,7 +288,7 @@ func TestNarratorNeedsKey(t *testing.T) {
 	t.Setenv(testKeyEnv, "")
 	cfg := defaultLLMConfig()
 	cfg.Model, cfg.APIKeyEnv = "m", testKeyEnv
-	_, err := newNarrator(&cfg, nil, nil)
+	_, err := newNarrator(&cfg, nil, nil, tracenoop.NewTracerProvider().Tracer(""))
 	require.ErrorContains(t, err, "environment variable "+testKeyEnv+" named by api_key_env is empty")
 }
 
@@ -331,8 +332,14 @@ func TestNarrateStopsAtShutdown(t *testing.T) {
 	}
 }
 
-// deterministicFor runs the analysis without the model, for comparison.
+// deterministicFor runs the rca analysis without the model, for comparison.
 func (a *api) deterministicFor(t *testing.T, id string) *analyzeResponse {
+	t.Helper()
+	return a.deterministicKind(t, id, analysisRCA)
+}
+
+// deterministicKind runs the analysis of the given type without the model.
+func (a *api) deterministicKind(t *testing.T, id, kind string) *analyzeResponse {
 	t.Helper()
 	ctx := context.Background()
 	rs, err := readRequest(ctx, a.store, id)
@@ -340,7 +347,7 @@ func (a *api) deterministicFor(t *testing.T, id string) *analyzeResponse {
 	e := entryOf(rs.spans)
 	h, err := readBaseline(ctx, a.store, a.cfg.Baseline, id, e)
 	require.NoError(t, err)
-	resp := a.deterministic(analysisRCA, rs, e, h)
+	resp := a.deterministic(kind, rs, e, h)
 	// Round-trip through JSON like the answer.
 	data, err := json.Marshal(resp)
 	require.NoError(t, err)

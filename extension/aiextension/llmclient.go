@@ -15,10 +15,13 @@ import (
 // maxLLMResponseBytes bounds what is read from a provider.
 const maxLLMResponseBytes = 1 << 20
 
-// completion is a model's answer with its token usage.
+// completion is a model's answer with what the API says about it.
 type completion struct {
 	text                      string
 	inputTokens, outputTokens int
+	responseID, responseModel string
+	// finishReasons has one entry per choice the API returned.
+	finishReasons []string
 }
 
 // provider is one LLM API: it builds the HTTP request and parses the answer.
@@ -46,7 +49,8 @@ func (e *errStatus) retryable() bool {
 }
 
 // llmClient sends requests with a per-attempt timeout and retries with
-// exponential backoff.
+// exponential backoff; each retry is an event on the chat span in the
+// context.
 type llmClient struct {
 	p          provider
 	http       *http.Client
@@ -74,6 +78,7 @@ func (c *llmClient) complete(ctx context.Context, system, user string) (completi
 			case <-t.C:
 			}
 			delay = min(2*delay, c.maxBackoff)
+			recordRetry(ctx, lastErr, attempt)
 		}
 		out, err := c.attempt(ctx, system, user)
 		if err == nil {

@@ -15,6 +15,9 @@ const (
 	// anthropicVersion is the Messages API version the request shape
 	// follows.
 	anthropicVersion = "2023-06-01"
+	// temperature is sent to both APIs: the narration should be as
+	// reproducible as the model allows.
+	temperature = 0.0
 )
 
 // openAIProvider speaks the chat completions API of OpenAI and of the
@@ -38,6 +41,8 @@ type openAIRequest struct {
 }
 
 type openAIResponse struct {
+	ID      string `json:"id"`
+	Model   string `json:"model"`
 	Choices []struct {
 		Message struct {
 			Content *string `json:"content"`
@@ -57,7 +62,7 @@ func (p *openAIProvider) newRequest(ctx context.Context, system, user string) (*
 		Model:       p.model,
 		Messages:    []openAIMessage{{Role: "system", Content: system}, {Role: "user", Content: user}},
 		MaxTokens:   p.maxTokens,
-		Temperature: 0,
+		Temperature: temperature,
 	})
 	if err != nil {
 		return nil, err
@@ -76,7 +81,12 @@ func (p *openAIProvider) parse(body []byte) (completion, error) {
 	if len(r.Choices) == 0 || r.Choices[0].Message.Content == nil {
 		return completion{}, errors.New("no choice with content")
 	}
-	return completion{text: *r.Choices[0].Message.Content, inputTokens: r.Usage.PromptTokens, outputTokens: r.Usage.CompletionTokens}, nil
+	out := completion{text: *r.Choices[0].Message.Content, inputTokens: r.Usage.PromptTokens, outputTokens: r.Usage.CompletionTokens,
+		responseID: r.ID, responseModel: r.Model}
+	for _, c := range r.Choices {
+		out.finishReasons = append(out.finishReasons, cmpOr(c.FinishReason, "error"))
+	}
+	return out, nil
 }
 
 // anthropicProvider speaks the Anthropic Messages API: POST
@@ -95,6 +105,8 @@ type anthropicRequest struct {
 }
 
 type anthropicResponse struct {
+	ID      string `json:"id"`
+	Model   string `json:"model"`
 	Type    string `json:"type"`
 	Content []struct {
 		Type string `json:"type"`
@@ -104,6 +116,10 @@ type anthropicResponse struct {
 	Usage      struct {
 		InputTokens  int `json:"input_tokens"`
 		OutputTokens int `json:"output_tokens"`
+		// Prompt caching reports the cached part of the input apart from
+		// input_tokens.
+		CacheCreationInputTokens int `json:"cache_creation_input_tokens"`
+		CacheReadInputTokens     int `json:"cache_read_input_tokens"`
 	} `json:"usage"`
 }
 
@@ -115,7 +131,7 @@ func (p *anthropicProvider) newRequest(ctx context.Context, system, user string)
 		MaxTokens:   p.maxTokens,
 		System:      system,
 		Messages:    []openAIMessage{{Role: "user", Content: user}},
-		Temperature: 0,
+		Temperature: temperature,
 	})
 	if err != nil {
 		return nil, err
@@ -141,5 +157,10 @@ func (p *anthropicProvider) parse(body []byte) (completion, error) {
 	if text.Len() == 0 {
 		return completion{}, errors.New("no text content")
 	}
-	return completion{text: text.String(), inputTokens: r.Usage.InputTokens, outputTokens: r.Usage.OutputTokens}, nil
+	out := completion{text: text.String(), outputTokens: r.Usage.OutputTokens, responseID: r.ID, responseModel: r.Model,
+		inputTokens: r.Usage.InputTokens + r.Usage.CacheCreationInputTokens + r.Usage.CacheReadInputTokens}
+	if r.StopReason != "" {
+		out.finishReasons = []string{r.StopReason}
+	}
+	return out, nil
 }

@@ -221,7 +221,7 @@ func TestAskRejectsBadModelAnswers(t *testing.T) {
 			new(*InvalidModelOutputError), "limit 1000000"},
 		{"writes SQL", &fakeCompleter{answer: `{"sql":"SELECT * FROM otel_traces"}`}, new(*InvalidModelOutputError), `unknown field "sql"`},
 		{"gives up", &fakeCompleter{answer: `{"unanswerable":"no"}`}, new(*NotUnderstoodError), `did not understand "ignore"`},
-		{"fails", &fakeCompleter{err: errors.New("connection refused")}, nil, "ask the model: connection refused"},
+		{"fails", &fakeCompleter{err: errors.New("connection refused")}, nil, "asking the model failed: connection refused"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			runner := &recordingRunner{}
@@ -231,6 +231,9 @@ func TestAskRejectsBadModelAnswers(t *testing.T) {
 			}
 			if tc.target != nil && !errors.As(err, tc.target) {
 				t.Errorf("error %T, want %T", err, tc.target)
+			}
+			if tc.model.err != nil && !errors.Is(err, ErrModelUnavailable) {
+				t.Errorf("error %v does not wrap ErrModelUnavailable", err)
 			}
 			if len(runner.queries) != 0 {
 				t.Errorf("ran %v", runner.queries)

@@ -227,6 +227,10 @@ type Options struct {
 	Limits Limits
 }
 
+// ErrModelUnavailable wraps a Completer's failure: the question was not
+// understood by the parser and the model did not answer.
+var ErrModelUnavailable = errors.New("asking the model failed")
+
 // Ask answers a question: the parser first; if it does not understand the
 // question and a Completer is set, the model, whose answer is validated by
 // FromModel. Errors: *NotUnderstoodError and *InvalidModelOutputError mean
@@ -255,7 +259,7 @@ func askModel(ctx context.Context, question string, opts Options, now time.Time,
 	}
 	out, err := opts.Completer.Complete(ctx, system, user)
 	if err != nil {
-		return nil, fmt.Errorf("ask the model: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrModelUnavailable, err)
 	}
 	plan, err := FromModel(question, out, opts.Catalog, now)
 	var nu *NotUnderstoodError

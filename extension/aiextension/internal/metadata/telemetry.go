@@ -15,6 +15,7 @@ const (
 	MetricLLMCalls         = "otelcol_ai_llm_calls"
 	MetricInvestigations   = "otelcol_ai_investigations"
 	MetricWebhookCalls     = "otelcol_ai_webhook_calls"
+	MetricQuestions        = "otelcol_ai_questions"
 )
 
 // TelemetryBuilder holds the instruments of the extension's self-telemetry.
@@ -26,7 +27,7 @@ type TelemetryBuilder struct {
 	// AnalysisDuration records the deterministic analysis (store reads
 	// excluded) in seconds by analysis type.
 	AnalysisDuration metric.Float64Histogram
-	// LLMCalls counts narration calls by provider and outcome (ok, invalid,
+	// LLMCalls counts narration calls by provider and outcome (ok, invalid_output,
 	// error, timeout).
 	LLMCalls metric.Int64Counter
 	// Investigations counts ended investigations by status (finished,
@@ -34,6 +35,10 @@ type TelemetryBuilder struct {
 	Investigations metric.Int64Counter
 	// WebhookCalls counts completion notifications by outcome (ok, error).
 	WebhookCalls metric.Int64Counter
+	// Questions counts natural-language questions by who read them
+	// (parser, model) or why none was answered (not_understood,
+	// invalid_model_output, model_error).
+	Questions metric.Int64Counter
 }
 
 var buckets = []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
@@ -73,6 +78,11 @@ func NewTelemetryBuilder(settings component.TelemetrySettings) (*TelemetryBuilde
 		metric.WithDescription("Number of investigation webhook notifications, by outcome."),
 		metric.WithUnit("{call}")); err != nil {
 		return nil, fmt.Errorf("create %s: %w", MetricWebhookCalls, err)
+	}
+	if tb.Questions, err = meter.Int64Counter(MetricQuestions,
+		metric.WithDescription("Number of natural-language questions, by source of the query or reason for no answer."),
+		metric.WithUnit("{question}")); err != nil {
+		return nil, fmt.Errorf("create %s: %w", MetricQuestions, err)
 	}
 	return &tb, nil
 }
