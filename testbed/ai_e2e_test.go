@@ -79,8 +79,9 @@ func TestAIAnalyzeFindsTheFailingService(t *testing.T) {
 		RootCause  string `json:"root_cause"`
 		Confidence float64
 		Hypotheses []struct {
-			Kind    string `json:"kind"`
-			Service string `json:"service"`
+			Kind      string `json:"kind"`
+			Service   string `json:"service"`
+			Operation string `json:"operation"`
 		} `json:"hypotheses"`
 		Baseline struct {
 			Requests int `json:"requests"`
@@ -98,6 +99,7 @@ func TestAIAnalyzeFindsTheFailingService(t *testing.T) {
 	}, 30*time.Second, 200*time.Millisecond, "an rca answer with a baseline for %s", correlationID)
 
 	assert.Equal(t, "payments", answer.Hypotheses[0].Service, "top hypothesis: %+v", answer.Hypotheses[0])
+	assert.Equal(t, "charge card", answer.Hypotheses[0].Operation, "top hypothesis: %+v", answer.Hypotheses[0])
 	assert.Contains(t, answer.RootCause, "payments")
 
 	// An id that names nothing is a 404, not an empty analysis.
@@ -119,6 +121,25 @@ func TestAIAnalyzeFindsTheFailingService(t *testing.T) {
 	assert.Equal(t, "rca", correlated.AIInsights.AnalysisType)
 	assert.Equal(t, answer.RootCause, correlated.AIInsights.RootCause)
 	assert.NotEmpty(t, correlated.AIInsights.Hypotheses)
+
+	// A question in plain words becomes a typed query over the same store.
+	resp, err = http.Post(fmt.Sprintf("http://127.0.0.1:%d/api/v1/ai/nlq", c.Env.API), "application/json",
+		bytes.NewBufferString(`{"question":"how many errors in payments in the last hour"}`))
+	require.NoError(t, err)
+	var nlq struct {
+		Query struct {
+			Signal string `json:"signal"`
+		} `json:"query"`
+		Rows    [][]any `json:"rows"`
+		Summary string  `json:"summary"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&nlq))
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "spans", nlq.Query.Signal)
+	require.Len(t, nlq.Rows, 1)
+	assert.EqualValues(t, 1, nlq.Rows[0][0], "the one failing charge")
+	assert.NotEmpty(t, nlq.Summary)
 	c.Stop(t)
 }
 
