@@ -44,8 +44,9 @@ type investigation struct {
 	Error    string `json:"error,omitempty"`
 
 	Summary string `json:"summary,omitempty"`
-	// Narrative is the top request's analysis narrative (the model's when
-	// one is configured).
+	// Narrative is the narrative of the first request examined (the given
+	// one, else the most recent failing one): the model's when one is
+	// configured.
 	Narrative      *narrative                `json:"narrative,omitempty"`
 	Timeline       []timelineEntry           `json:"timeline"`
 	Hypotheses     []investigationHypothesis `json:"hypotheses"`

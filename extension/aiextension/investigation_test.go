@@ -201,8 +201,8 @@ func TestInvestigationsSurviveARestart(t *testing.T) {
 	assert.Equal(t, p.Hypotheses, again.Hypotheses)
 }
 
-// alertmanagerPayload is a webhook body as Alertmanager v0.27 sends it.
-func alertmanagerPayload(status string, startsAt time.Time) string {
+// alertmanagerBody is a webhook body as Alertmanager v0.27 sends it.
+func alertmanagerBody(status string, startsAt time.Time) string {
 	return `{
   "version": "4",
   "groupKey": "{}:{alertname=\"HighErrorRate\"}",
@@ -227,7 +227,7 @@ func alertmanagerPayload(status string, startsAt time.Time) string {
 
 func TestAlertmanagerWebhookStartsOneInvestigation(t *testing.T) {
 	srv, s := fixture(t, nil)
-	payload := alertmanagerPayload("firing", s.base.Add(2*time.Second))
+	payload := alertmanagerBody("firing", s.base.Add(2*time.Second))
 
 	r := srv.postTo(t, routeInvestigations, payload)
 	require.Equal(t, http.StatusAccepted, r.status, string(r.body))
@@ -263,9 +263,13 @@ func TestAlertmanagerWebhookStartsOneInvestigation(t *testing.T) {
 	require.NotEmpty(t, inv.Hypotheses)
 	assert.Equal(t, "payments", inv.Hypotheses[0].Service)
 
-	r = srv.postTo(t, routeInvestigations, alertmanagerPayload("resolved", s.base))
+	r = srv.postTo(t, routeInvestigations, alertmanagerBody("resolved", s.base))
 	require.Equal(t, http.StatusOK, r.status, string(r.body))
 	assert.Equal(t, "ignored", decode[investigationIgnored](t, r).Status)
+
+	// A field of a later Alertmanager release does not break the receiver.
+	r = srv.postTo(t, routeInvestigations, strings.Replace(alertmanagerBody("firing", s.base), `"truncatedAlerts": 0,`, `"truncatedAlerts": 0, "futureField": {"x": 1},`, 1))
+	require.Equal(t, http.StatusAccepted, r.status, string(r.body))
 
 	r = srv.postTo(t, routeInvestigations, strings.Replace(payload, `"version": "4"`, `"version": "3"`, 1))
 	assert.Equal(t, http.StatusBadRequest, r.status)
@@ -373,9 +377,8 @@ func TestEscapeMarkup(t *testing.T) {
 // sloAlertLog is a firing record shaped like the slometrics connector's.
 func sloAlertLog(at time.Time, service string, correlationIDs ...string) plog.Logs {
 	ld := plog.NewLogs()
-	rl := ld.ResourceLogs().AppendEmpty()
-	rl.Resource().Attributes().PutStr("service.name", service)
-	lr := rl.ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
+	// Like the connector's: an empty resource, the service as an attribute.
+	lr := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords().AppendEmpty()
 	lr.SetTimestamp(pcommon.NewTimestampFromTime(at))
 	lr.SetEventName("slo.alert")
 	lr.SetSeverityNumber(plog.SeverityNumberWarn)
@@ -425,4 +428,17 @@ func newTestTelemetry(tb testing.TB) *metadata.TelemetryBuilder {
 	tel, err := metadata.NewTelemetryBuilder(componenttest.NewNopTelemetrySettings())
 	require.NoError(tb, err)
 	return tel
+}
+
+func TestWebhookTextStaysWithinTheLimit(t *testing.T) {
+	n := &notifier{linkBase: "https://ollystack.example.com"}
+	inv := &investigation{ID: "inv-0123456789abcdef01234567", Status: statusFinished, Summary: strings.Repeat("a<b ", 2000)}
+	text := n.text(inv)
+	assert.LessOrEqual(t, len(text), maxWebhookText)
+	assert.True(t, strings.HasSuffix(text, "/api/v1/ai/investigations/inv-0123456789abcdef01234567"))
+	body := strings.TrimSuffix(text, " https://ollystack.example.com/api/v1/ai/investigations/inv-0123456789abcdef01234567")
+	assert.NotContains(t, body, "<")
+	if i := strings.LastIndexByte(body, '&'); i >= 0 {
+		assert.Contains(t, body[i:], ";", "no half entity at the cut")
+	}
 }

@@ -1,6 +1,7 @@
 package aiextension // import "github.com/ollystack/ollystack/extension/aiextension"
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -23,15 +24,19 @@ const maxInvestigationBody = 1 << 20
 // maxInvestigationWindow bounds the scope of one investigation.
 const maxInvestigationWindow = 24 * time.Hour
 
-// investigationRequest is either the API's own shape
-// {service, correlation_id, from, to} or an Alertmanager webhook payload
-// (version 4); one struct so unknown fields of either are refused.
+// investigationRequest is the API's own body: {service, correlation_id,
+// from, to}, strictly decoded.
 type investigationRequest struct {
 	Service       string    `json:"service"`
 	CorrelationID string    `json:"correlation_id"`
 	From          time.Time `json:"from"`
 	To            time.Time `json:"to"`
+}
 
+// alertmanagerPayload is an Alertmanager webhook body (version 4). Fields
+// Alertmanager may add in later releases are ignored, so an upgrade of
+// Alertmanager cannot break the receiver.
+type alertmanagerPayload struct {
 	Version           string              `json:"version"`
 	GroupKey          string              `json:"groupKey"`
 	TruncatedAlerts   int                 `json:"truncatedAlerts"`
@@ -71,11 +76,38 @@ type investigationIgnored struct {
 }
 
 func (a *api) postInvestigation(w http.ResponseWriter, r *http.Request) *httpapi.Error {
-	var req investigationRequest
-	if aerr := httpapi.DecodeJSON(w, r, maxInvestigationBody, "{service, correlation_id, from, to} or an Alertmanager webhook payload", &req); aerr != nil {
+	const shape = "{service, correlation_id, from, to} or an Alertmanager webhook payload"
+	var raw json.RawMessage
+	if aerr := httpapi.DecodeJSON(w, r, maxInvestigationBody, shape, &raw); aerr != nil {
 		return aerr
 	}
-	inv, ignored, aerr := a.newInvestigation(&req)
+	// An Alertmanager payload names its version and alerts; the API's own
+	// body has neither.
+	var probe struct {
+		Version *string         `json:"version"`
+		Alerts  json.RawMessage `json:"alerts"`
+	}
+	if err := json.Unmarshal(raw, &probe); err != nil {
+		return httpapi.BadRequest("the body must be a JSON object " + shape + ": " + httpapi.JSONProblem(err))
+	}
+	var inv *investigation
+	var ignored string
+	var aerr *httpapi.Error
+	if probe.Version != nil || probe.Alerts != nil {
+		var p alertmanagerPayload
+		if err := json.Unmarshal(raw, &p); err != nil {
+			return httpapi.BadRequest("the Alertmanager payload is malformed: " + httpapi.JSONProblem(err))
+		}
+		inv, ignored, aerr = a.fromAlertmanager(&p, a.now().UTC())
+	} else {
+		var req investigationRequest
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil {
+			return httpapi.BadRequest("the body must be a JSON object " + shape + ": " + httpapi.JSONProblem(err))
+		}
+		inv, aerr = a.newInvestigation(&req)
+	}
 	if aerr != nil {
 		return aerr
 	}
@@ -91,7 +123,7 @@ func (a *api) postInvestigation(w http.ResponseWriter, r *http.Request) *httpapi
 func (a *api) start(w http.ResponseWriter, ctx context.Context, inv *investigation) *httpapi.Error {
 	existing, err := a.investigations.submit(ctx, inv)
 	if errors.Is(err, errQueueFull) {
-		return &httpapi.Error{Status: http.StatusServiceUnavailable, Code: httpapi.CodeUnavailable, Message: "too many investigations are waiting; retry later"}
+		return &httpapi.Error{Status: http.StatusServiceUnavailable, Code: httpapi.CodeBusy, Message: "too many investigations are waiting; retry later"}
 	}
 	if err != nil {
 		return a.readError(ctx, err)
@@ -105,21 +137,18 @@ func (a *api) start(w http.ResponseWriter, ctx context.Context, inv *investigati
 	return nil
 }
 
-// newInvestigation validates the request and builds the investigation; a
-// non-empty ignored says why there is nothing to investigate.
-func (a *api) newInvestigation(req *investigationRequest) (inv *investigation, ignored string, aerr *httpapi.Error) {
+// newInvestigation validates the API's request and builds the
+// investigation.
+func (a *api) newInvestigation(req *investigationRequest) (*investigation, *httpapi.Error) {
 	now := a.now().UTC()
-	if req.Version != "" || req.Alerts != nil || req.GroupKey != "" {
-		return a.fromAlertmanager(req, now)
-	}
 	if aerr := checkCorrelationID("correlation_id", req.CorrelationID, false); aerr != nil {
-		return nil, "", aerr
+		return nil, aerr
 	}
 	if aerr := checkName("service", req.Service); aerr != nil {
-		return nil, "", aerr
+		return nil, aerr
 	}
 	if req.Service == "" && req.CorrelationID == "" {
-		return nil, "", httpapi.BadRequest("set service, correlation_id or both (or post an Alertmanager webhook payload)")
+		return nil, httpapi.BadRequest("set service, correlation_id or both (or post an Alertmanager webhook payload)")
 	}
 	to := req.To
 	if to.IsZero() {
@@ -130,22 +159,23 @@ func (a *api) newInvestigation(req *investigationRequest) (inv *investigation, i
 		from = to.Add(-a.cfg.Investigations.Lookback)
 	}
 	if !from.Before(to) {
-		return nil, "", httpapi.ParamError("from", "must be before to")
+		return nil, httpapi.ParamError("from", "must be before to")
 	}
 	if to.Sub(from) > maxInvestigationWindow {
-		return nil, "", httpapi.ParamError("from", "the window from..to must be at most "+maxInvestigationWindow.String())
+		return nil, httpapi.ParamError("from", "the window from..to must be at most "+maxInvestigationWindow.String())
 	}
-	inv = &investigation{
+	inv := &investigation{
 		ID: newInvestigationID(), CreatedAt: now, Trigger: trigger{Source: sourceAPI},
 		Scope: scope{Service: req.Service, CorrelationID: req.CorrelationID, From: from.UTC(), To: to.UTC()},
 	}
-	return inv, "", nil
+	return inv, nil
 }
 
 // fromAlertmanager scopes an investigation on the firing alerts of a
 // payload: their services (by the configured labels), from the earliest
-// start minus the lookback until now.
-func (a *api) fromAlertmanager(req *investigationRequest, now time.Time) (*investigation, string, *httpapi.Error) {
+// start minus the lookback until now. A non-empty ignored says why there is
+// nothing to investigate.
+func (a *api) fromAlertmanager(req *alertmanagerPayload, now time.Time) (inv *investigation, ignored string, aerr *httpapi.Error) {
 	if req.Version != "4" {
 		return nil, "", httpapi.ParamError("version", "only Alertmanager webhook payloads of version 4 are supported")
 	}
@@ -185,7 +215,7 @@ func (a *api) fromAlertmanager(req *investigationRequest, now time.Time) (*inves
 		return nil, "", aerr
 	}
 	labels := boundedLabels(firing[0].Labels)
-	inv := &investigation{
+	inv = &investigation{
 		ID:        investigationIDFor(sourceAlertmanager, append([]string{req.GroupKey}, fingerprints...)...),
 		CreatedAt: now,
 		Trigger: trigger{

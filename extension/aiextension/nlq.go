@@ -104,7 +104,7 @@ func (a *api) postNLQ(w http.ResponseWriter, r *http.Request) *httpapi.Error {
 	case errors.Is(err, nlq.ErrModelUnavailable):
 		a.recordNLQ(ctx, "model_error")
 		a.logger.Warn("Asking the model to read a question failed", zap.Error(err))
-		return &httpapi.Error{Status: http.StatusBadGateway, Code: httpapi.CodeUnavailable, Message: "the question was not understood by the parser, and the model did not answer"}
+		return &httpapi.Error{Status: http.StatusBadGateway, Code: httpapi.CodeModelUnavailable, Message: "the question was not understood by the parser, and the model did not answer"}
 	case err != nil:
 		return a.readError(ctx, err)
 	}

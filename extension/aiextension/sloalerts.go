@@ -19,6 +19,7 @@ const (
 	attrSLOAlertState  = "slo.alert.state"
 	attrSLOAlertSev    = "slo.alert.severity"
 	attrSLOCorrelation = "slo.correlation_ids"
+	attrServiceName    = "service.name"
 	sloAlertFiring     = "firing"
 )
 
@@ -99,7 +100,10 @@ func readFiringSLOAlerts(ctx context.Context, r signalstore.QueryRunner, from, t
 		Signal: signalstore.SignalLogs, Start: from, End: to,
 		Filters: []signalstore.Filter{{Field: signalstore.FieldAttribute, Key: attrSLOAlertState, Op: signalstore.OpEq, Value: sloAlertFiring}},
 		GroupBy: []signalstore.GroupBy{
-			{Field: signalstore.FieldServiceName}, attr(attrSLOName), attr(attrSLOAlertName), attr(attrSLOAlertSev),
+			// The connector's records have an empty resource: the service
+			// is a record attribute; the resource's is read too, for
+			// records reshaped on the way.
+			{Field: signalstore.FieldServiceName}, attr(attrServiceName), attr(attrSLOName), attr(attrSLOAlertName), attr(attrSLOAlertSev),
 			attr(attrSLOCorrelation), {Field: signalstore.FieldTraceID},
 		},
 		Aggregations: []signalstore.Aggregation{{Func: signalstore.AggCount}},
@@ -125,7 +129,7 @@ func readFiringSLOAlerts(ctx context.Context, r signalstore.QueryRunner, from, t
 	var out []sloAlert
 	for _, row := range res.Rows {
 		al := sloAlert{
-			service: str(row, "service_name"), slo: str(row, "attribute."+attrSLOName),
+			service: cmpOr(str(row, "attribute."+attrServiceName), str(row, "service_name")), slo: str(row, "attribute."+attrSLOName),
 			alert: str(row, "attribute."+attrSLOAlertName), severity: str(row, "attribute."+attrSLOAlertSev),
 			correlationIDs: stringList(str(row, "attribute."+attrSLOCorrelation)), traceID: str(row, "trace_id"),
 		}

@@ -91,7 +91,14 @@ func (n *notifier) text(inv *investigation) string {
 	if n.linkBase != "" {
 		link = strings.TrimRight(n.linkBase, "/") + link
 	}
-	text := escapeMarkup(truncate(b.String(), maxWebhookText-len(link)-1))
+	text := escapeMarkup(b.String())
+	if limit := maxWebhookText - len(link) - 1; len(text) > limit {
+		text = truncate(text, limit-len("…"))
+		// Do not leave half an entity such as "&am".
+		if i := strings.LastIndexByte(text, '&'); i >= 0 && !strings.Contains(text[i:], ";") {
+			text = text[:i]
+		}
+	}
 	return text + " " + link
 }
 

@@ -20,6 +20,9 @@ const (
 	CodeUnsupportedMedia = "unsupported_media_type"
 	CodeUnprocessable    = "not_understood"
 	CodeUnavailable      = "store_unavailable"
+	CodeShuttingDown     = "shutting_down"
+	CodeBusy             = "busy"
+	CodeModelUnavailable = "model_unavailable"
 	CodeTimeout          = "timeout"
 	CodeInternal         = "internal"
 )

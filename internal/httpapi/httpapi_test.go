@@ -102,7 +102,7 @@ func TestRoutesStopCancelsRunningAndRefusesNew(t *testing.T) {
 	rec = httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/slow", nil))
 	assert.Equal(t, http.StatusServiceUnavailable, rec.Code)
-	assert.Equal(t, "shutting down", decodeError(t, rec).Message)
+	assert.Equal(t, CodeShuttingDown, decodeError(t, rec).Code)
 }
 
 func TestDecodeJSON(t *testing.T) {

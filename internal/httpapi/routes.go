@@ -84,7 +84,7 @@ func (rt *Routes) Handle(route string, h HandlerFunc) http.Handler {
 		rt.mu.Lock()
 		if rt.stopped {
 			rt.mu.Unlock()
-			WriteError(w, rt.logger, &Error{Status: http.StatusServiceUnavailable, Code: CodeUnavailable, Message: "shutting down"})
+			WriteError(w, rt.logger, &Error{Status: http.StatusServiceUnavailable, Code: CodeShuttingDown, Message: "shutting down"})
 			return
 		}
 		rt.inflight.Add(1)
