@@ -168,3 +168,89 @@ func TestAIInvestigationSurvivesACrash(t *testing.T) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 }
+
+// sloInvestigationConfig feeds the slometrics connector's alert records into the store, where
+// the ai extension polls for them.
+const sloInvestigationConfig = `
+extensions:
+` + healthCheckExtension + `  signalstore:
+    embedded:
+      path: {{.Dir}}/ollystack.db
+  correlateapi:
+    endpoint: 127.0.0.1:{{.API}}
+    store: signalstore
+  ai:
+    store: signalstore
+    investigations:
+      slo_alerts:
+        poll_interval: 1s
+` + otlpReceivers + `processors:
+  correlation:
+  batch:
+    timeout: 100ms
+connectors:
+  slometrics:
+    flush_interval: 1s
+    slos:
+      - name: checkout-availability
+        service: gateway
+        sli:
+          kind: availability
+        target: 99.9
+exporters:
+  signalstore:
+service:
+  extensions: [health_check, signalstore, correlateapi, ai]
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [correlation, batch]
+      exporters: [signalstore, slometrics]
+    logs:
+      receivers: [otlp]
+      processors: [correlation, batch]
+      exporters: [signalstore]
+    logs/slo:
+      receivers: [slometrics]
+      processors: [batch]
+      exporters: [signalstore]
+`
+
+// TestSLOAlertStartsAnInvestigation sends failing checkouts through the binary: the slometrics
+// connector's alert fires, its record reaches the store, and the ai extension investigates the
+// alerting service on its own.
+func TestSLOAlertStartsAnInvestigation(t *testing.T) {
+	c := harness.StartCollector(t, sloInvestigationConfig)
+	const failing = 55
+	sendCheckouts(t, c.Env.HTTP, failing, time.Now().Add(-time.Minute))
+	base := fmt.Sprintf("http://127.0.0.1:%d/api/v1/ai/investigations", c.Env.API)
+
+	var list struct {
+		Investigations []struct {
+			ID     string `json:"id"`
+			Status string `json:"status"`
+		} `json:"investigations"`
+	}
+	require.Eventually(t, func() bool {
+		return getJSON(t, base, &list) == http.StatusOK && len(list.Investigations) > 0 && list.Investigations[0].Status == "finished"
+	}, 60*time.Second, 200*time.Millisecond, "an SLO alert starts an investigation that finishes")
+
+	var inv struct {
+		investigationView
+		Scope struct {
+			Service       string `json:"service"`
+			CorrelationID string `json:"correlation_id"`
+		} `json:"scope"`
+	}
+	require.Equal(t, http.StatusOK, getJSON(t, base+"/"+list.Investigations[0].ID, &inv))
+	assert.Equal(t, "slo_alert", inv.Trigger.Source)
+	assert.True(t, strings.HasPrefix(inv.Trigger.AlertName, "checkout-availability/"), inv.Trigger.AlertName)
+	assert.Equal(t, "gateway", inv.Scope.Service, "the alerting service, from the record's service.name")
+	assert.Equal(t, fmt.Sprintf("order-%d", failing), inv.Scope.CorrelationID, "the bad request the alert names")
+	require.NotEmpty(t, inv.Hypotheses)
+	assert.Equal(t, "payments", inv.Hypotheses[0].Service)
+	c.Stop(t)
+}
