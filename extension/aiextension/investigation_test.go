@@ -442,3 +442,27 @@ func TestWebhookTextStaysWithinTheLimit(t *testing.T) {
 		assert.Contains(t, body[i:], ";", "no half entity at the cut")
 	}
 }
+
+func TestPendingInvestigationsAreSweptIntoTheQueue(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Investigations.QueueSize = 1
+	a := newAPI(cfg, openStore(t), newMemoryDocuments(), nil, zap.NewNop(), newTestTelemetry(t))
+	iv := newInvestigator(a, nil) // no workers: the test drains the queue itself
+	var ids []string
+	for range 3 {
+		inv := &investigation{ID: newInvestigationID(), CreatedAt: time.Now(), Trigger: trigger{Source: sourceAPI}, Scope: scope{Service: "x", From: time.Now().Add(-time.Minute), To: time.Now()}}
+		inv.Status = statusPending
+		require.NoError(t, iv.save(context.Background(), inv))
+		ids = append(ids, inv.ID)
+		time.Sleep(time.Millisecond) // distinct update times: oldest first
+	}
+	require.NoError(t, iv.requeue(context.Background(), statusPending))
+	assert.Equal(t, ids[0], <-iv.queue, "the oldest first; the others wait")
+	// ids[0] is still running here: the next sweep queues the next one, not it again.
+	require.NoError(t, iv.requeue(context.Background(), statusPending))
+	assert.Equal(t, ids[1], <-iv.queue)
+	require.NoError(t, iv.requeue(context.Background(), statusPending))
+	assert.Equal(t, ids[2], <-iv.queue)
+	require.NoError(t, iv.requeue(context.Background(), statusPending))
+	assert.Empty(t, iv.queue, "all three are active")
+}

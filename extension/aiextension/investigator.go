@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -38,19 +39,45 @@ type investigator struct {
 	queue   chan string
 	ctx     context.Context
 	workers sync.WaitGroup
+
+	mu sync.Mutex
+	// active holds the ids queued or running in this process, so the sweep
+	// never queues one twice.
+	active map[string]bool
 }
+
+// sweepInterval is how often investigations left pending (the queue was
+// full when they were found) are queued again.
+const sweepInterval = 30 * time.Second
 
 func newInvestigator(a *api, n *notifier) *investigator {
 	return &investigator{
 		api: a, docs: a.docs, notifier: n, logger: a.logger,
-		queue: make(chan string, a.cfg.Investigations.QueueSize),
-		ctx:   a.routes.Context(),
+		queue:  make(chan string, a.cfg.Investigations.QueueSize),
+		ctx:    a.routes.Context(),
+		active: map[string]bool{},
 	}
 }
 
-// start resumes the unfinished investigations and starts the workers; they
-// stop when the API's routes are stopped.
+// start resumes the unfinished investigations and starts the workers and
+// the sweep; they stop when the API's routes are stopped.
 func (iv *investigator) start(ctx context.Context) error {
+	// At start, "running" means interrupted by a shutdown or a crash.
+	if err := iv.requeue(ctx, statusPending, statusRunning); err != nil {
+		return err
+	}
+	for range iv.api.cfg.Investigations.MaxConcurrent {
+		iv.workers.Add(1)
+		go iv.work()
+	}
+	iv.workers.Add(1)
+	go iv.sweep()
+	return nil
+}
+
+// requeue queues the stored investigations in the given states that this
+// process has not queued, oldest first, while the queue has room.
+func (iv *investigator) requeue(ctx context.Context, states ...string) error {
 	docs, err := iv.docs.ListDocuments(ctx, signalstore.DocumentFilter{Kind: signalstore.DocumentKindInvestigation, Limit: maxResumed})
 	if err != nil {
 		return fmt.Errorf("reading investigations: %w", err)
@@ -62,21 +89,58 @@ func (iv *investigator) start(ctx context.Context) error {
 			iv.logger.Warn("Skipping a malformed investigation document", zap.String("id", d.ID), zap.Error(err))
 			continue
 		}
-		if inv.Status != statusPending && inv.Status != statusRunning {
+		if !slices.Contains(states, inv.Status) {
 			continue
 		}
-		select {
-		case iv.queue <- inv.ID:
+		if !iv.enqueue(inv.ID) {
+			iv.logger.Warn("Investigation queue full; investigations stay pending until it has room", zap.String("id", inv.ID))
+			return nil
+		}
+		if inv.Status == statusRunning {
 			iv.logger.Info("Resuming an investigation interrupted by a restart", zap.String("id", inv.ID))
-		default:
-			iv.logger.Warn("Investigation queue full; an interrupted investigation stays pending", zap.String("id", inv.ID))
 		}
 	}
-	for range iv.api.cfg.Investigations.MaxConcurrent {
-		iv.workers.Add(1)
-		go iv.work()
-	}
 	return nil
+}
+
+// enqueue queues id unless it is already queued or running here; false
+// means the queue is full.
+func (iv *investigator) enqueue(id string) bool {
+	iv.mu.Lock()
+	defer iv.mu.Unlock()
+	if iv.active[id] {
+		return true
+	}
+	select {
+	case iv.queue <- id:
+		iv.active[id] = true
+		return true
+	default:
+		return false
+	}
+}
+
+func (iv *investigator) done(id string) {
+	iv.mu.Lock()
+	delete(iv.active, id)
+	iv.mu.Unlock()
+}
+
+// sweep queues the investigations left pending when the queue was full.
+func (iv *investigator) sweep() {
+	defer iv.workers.Done()
+	t := time.NewTicker(sweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-iv.ctx.Done():
+			return
+		case <-t.C:
+			if err := iv.requeue(iv.ctx, statusPending); err != nil && iv.ctx.Err() == nil {
+				iv.logger.Warn("Sweeping pending investigations failed", zap.Error(err))
+			}
+		}
+	}
 }
 
 // wait returns once the workers have stopped (after the routes' Stop).
@@ -99,14 +163,10 @@ func (iv *investigator) submit(ctx context.Context, inv *investigation) (existin
 	if err := iv.save(ctx, inv); err != nil {
 		return nil, err
 	}
-	select {
-	case iv.queue <- inv.ID:
-		return nil, nil
-	default:
-		// Lost the race for the last slot: it is kept pending and runs
-		// after the next restart at the latest.
-		return nil, errQueueFull
-	}
+	// Losing the race for the last slot is fine: it is kept pending and the
+	// sweep queues it.
+	iv.enqueue(inv.ID)
+	return nil, nil
 }
 
 func (iv *investigator) work() {
@@ -117,6 +177,7 @@ func (iv *investigator) work() {
 			return
 		case id := <-iv.queue:
 			iv.run(id)
+			iv.done(id)
 		}
 	}
 }
