@@ -32,29 +32,38 @@ func (a *api) postAnalyze(w http.ResponseWriter, r *http.Request) *httpapi.Error
 // analyze reads the request and its baseline, runs the deterministic
 // analysis, and lets the model narrate when one is configured.
 func (a *api) analyze(ctx context.Context, req analyzeRequest) (*analyzeResponse, *httpapi.Error) {
-	rs, err := readRequest(ctx, a.store, req.CorrelationID)
+	resp, rs, _, err := a.analyzeSignals(ctx, req.CorrelationID, req.AnalysisType)
 	if errors.Is(err, errNoSignals) {
 		return nil, httpapi.NotFound("no signals carry correlation id " + req.CorrelationID)
 	}
 	if err != nil {
 		return nil, a.readError(ctx, err)
 	}
-	e := entryOf(rs.spans)
-	h, err := readBaseline(ctx, a.store, a.cfg.Baseline, req.CorrelationID, e)
-	if err != nil {
-		return nil, a.readError(ctx, err)
-	}
-
-	start := time.Now()
-	resp := a.deterministic(req.AnalysisType, rs, e, h)
-	a.telemetry.AnalysisDuration.Record(context.WithoutCancel(ctx), time.Since(start).Seconds(),
-		metric.WithAttributeSet(attribute.NewSet(attribute.String("analysis_type", req.AnalysisType))))
-
 	if a.narrator != nil {
 		a.narrator.narrate(ctx, resp, rs)
 	}
 	a.saveInsights(ctx, resp)
 	return resp, nil
+}
+
+// analyzeSignals reads one request and its baseline and runs the
+// deterministic analysis of the given kind; errNoSignals means the store
+// holds nothing for id.
+func (a *api) analyzeSignals(ctx context.Context, id, kind string) (*analyzeResponse, *requestSignals, *healthy, error) {
+	rs, err := readRequest(ctx, a.store, id)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	e := entryOf(rs.spans)
+	h, err := readBaseline(ctx, a.store, a.cfg.Baseline, id, e)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	start := time.Now()
+	resp := a.deterministic(kind, rs, e, h)
+	a.telemetry.AnalysisDuration.Record(context.WithoutCancel(ctx), time.Since(start).Seconds(),
+		metric.WithAttributeSet(attribute.NewSet(attribute.String("analysis_type", kind))))
+	return resp, rs, h, nil
 }
 
 // deterministic runs the analyzers; it reads no clock and calls no model,

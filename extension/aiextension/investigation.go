@@ -3,6 +3,7 @@ package aiextension // import "github.com/ollystack/ollystack/extension/aiextens
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -138,12 +139,12 @@ func (a *api) investigate(ctx context.Context, inv *investigation) error {
 	var baseline []signalstore.Span
 	var baselineLogs []signalstore.LogRecord
 	for i, id := range ids {
-		resp, rs, h, err := a.analyzeRCA(ctx, id)
+		resp, rs, h, err := a.analyzeSignals(ctx, id, analysisRCA)
+		if errors.Is(err, errNoSignals) {
+			continue // gone since listed (retention)
+		}
 		if err != nil {
 			return err
-		}
-		if resp == nil {
-			continue // gone since listed (retention)
 		}
 		if i == 0 && a.narrator != nil {
 			a.narrator.narrate(ctx, resp, rs)
@@ -201,24 +202,6 @@ func (a *api) failingRequests(ctx context.Context, s scope) ([]string, error) {
 		}
 	}
 	return ids, nil
-}
-
-// analyzeRCA reads one request and its baseline and analyzes it; a nil
-// response means the store no longer holds the request.
-func (a *api) analyzeRCA(ctx context.Context, id string) (*analyzeResponse, *requestSignals, *healthy, error) {
-	rs, err := readRequest(ctx, a.store, id)
-	if err == errNoSignals {
-		return nil, nil, nil, nil
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	e := entryOf(rs.spans)
-	h, err := readBaseline(ctx, a.store, a.cfg.Baseline, id, e)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return a.deterministic(analysisRCA, rs, e, h), rs, h, nil
 }
 
 func mergeHypothesis(merged map[string]*investigationHypothesis, h rca.Hypothesis, id string) {
