@@ -86,10 +86,6 @@ func (a *api) postNLQ(w http.ResponseWriter, r *http.Request) *httpapi.Error {
 		opts.Completer = a.narrator
 	}
 	answer, err := nlq.Ask(ctx, a.store, req.Question, opts)
-	source := "parser"
-	if answer != nil {
-		source = answer.Source
-	}
 	var notUnderstood *nlq.NotUnderstoodError
 	var invalid *nlq.InvalidModelOutputError
 	switch {
@@ -108,7 +104,7 @@ func (a *api) postNLQ(w http.ResponseWriter, r *http.Request) *httpapi.Error {
 	case err != nil:
 		return a.readError(ctx, err)
 	}
-	a.recordNLQ(ctx, source)
+	a.recordNLQ(ctx, answer.Source)
 	httpapi.WriteJSON(w, a.logger, http.StatusOK, answer)
 	return nil
 }
