@@ -42,12 +42,10 @@ type traceState struct {
 	version uint32
 	written bool
 	// explicit is the explicit id the batch taught about the trace.
-	explicit         string
-	explicitFromRoot bool
-	// What the cache held when the batch first saw the trace.
-	cachedID       string
-	cached         bool
-	cachedFromRoot bool
+	explicit string
+	// cached tells whether the cache knew the trace when the batch first saw
+	// it.
+	cached bool
 }
 
 func (tr *traceState) setID(id string, oc outcome) {

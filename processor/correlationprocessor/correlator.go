@@ -60,9 +60,11 @@ type correlator struct {
 	metadataHeaders []string
 	cache           *idcache.Cache
 	telemetry       *metadata.TelemetryBuilder
-	itemOptions     [numSignals][numOutcomes]metric.AddOption
-	now             func() time.Time
-	batches         sync.Pool
+	// itemOptions are slices, built once, because passing a single option
+	// to the variadic Add allocates its slice on every call.
+	itemOptions [numSignals][numOutcomes][]metric.AddOption
+	now         func() time.Time
+	batches     sync.Pool
 }
 
 func newCorrelator(set component.TelemetrySettings, cfg *Config) (*correlator, error) {
@@ -83,10 +85,10 @@ func newCorrelator(set component.TelemetrySettings, cfg *Config) (*correlator, e
 	}
 	for s := range numSignals {
 		for o := range numOutcomes {
-			c.itemOptions[s][o] = metric.WithAttributeSet(attribute.NewSet(
+			c.itemOptions[s][o] = []metric.AddOption{metric.WithAttributeSet(attribute.NewSet(
 				attribute.String(metadata.AttributeSignal, signalNames[s]),
 				attribute.String(metadata.AttributeOutcome, outcomeNames[o]),
-			))
+			))}
 		}
 	}
 	c.cache = idcache.New(cfg.Cache.MaxTraces, cfg.Cache.TTL)
@@ -125,7 +127,7 @@ func (c *correlator) putBatch(b *batch) {
 func (c *correlator) record(ctx context.Context, s signal, counts *outcomeCounts) {
 	for o, n := range counts {
 		if n > 0 {
-			c.telemetry.ProcessorCorrelationItems.Add(ctx, n, c.itemOptions[s][o])
+			c.telemetry.ProcessorCorrelationItems.Add(ctx, n, c.itemOptions[s][o]...)
 		}
 	}
 }

@@ -20,10 +20,6 @@ const noRank = ^uint16(0)
 // source is one attribute key that may hold an explicit id.
 type source struct {
 	key string
-	// first and last are the key's end bytes with bit 0x20 set (ASCII
-	// lowercase): comparing them first dismisses almost every other key of
-	// the same length without a string comparison.
-	first, last byte
 	// foldCase compares keys case-insensitively (header attributes).
 	foldCase bool
 	// baggage marks a captured baggage header whose members are searched.
@@ -49,12 +45,15 @@ type match struct {
 }
 
 // matcher finds explicit ids in attribute maps in one pass over the map,
-// whatever the number of configured sources: sources are indexed by key
-// length, so most keys are dismissed without reading their bytes.
+// whatever the number of configured sources.
 type matcher struct {
-	byLen [][]source
-	// lengths has bit n set when some source key is n bytes long (n < 64).
-	lengths     uint64
+	// filter[n] describes the source keys n bytes long (n < 64): bit b&31
+	// is set for the first byte b of each, bit 32+b&31 for the last. A zero
+	// filter dismisses a key by its length alone, without reading its bytes;
+	// otherwise its two end bytes dismiss almost every other key, ignoring
+	// ASCII case as header names need.
+	filter      [64]uint64
+	byLen       [][]source
 	baggageKeys []source
 }
 
@@ -85,10 +84,10 @@ func newMatcher(cfg *Config) *matcher {
 	}
 	m.byLen = make([][]source, maxLen+1)
 	for _, s := range sources {
-		s.first, s.last = s.key[0]|0x20, s.key[len(s.key)-1]|0x20
-		m.byLen[len(s.key)] = append(m.byLen[len(s.key)], s)
-		if len(s.key) < 64 {
-			m.lengths |= 1 << len(s.key)
+		n := len(s.key)
+		m.byLen[n] = append(m.byLen[n], s)
+		if n < len(m.filter) {
+			m.filter[n] |= endBytes(s.key)
 		}
 	}
 	m.baggageKeys = baggageKeys(cfg)
@@ -123,39 +122,41 @@ func bodyKeys(cfg *Config) []source {
 // traceID was written by an earlier hop that knew no explicit id; it does not
 // count as explicit, so an explicit id known here can replace it.
 //
-// The loop is the hot path of the processor: most keys are dismissed by their
-// length alone, using a bitmask held in a register, without reading the key's
-// bytes (which are usually not in the CPU cache).
+// The loop is the hot path of the processor, so it stays small: the filter
+// dismisses almost every key, and only the rare candidate is compared with
+// the sources of its length, out of line.
 func (m *matcher) find(attrs pcommon.Map, traceID pcommon.TraceID) match {
 	found := match{rank: noRank}
-	lengths, byLen := m.lengths, m.byLen
 	for key, value := range attrs.All() {
-		n := uint(len(key))
-		if n < 64 {
-			if lengths&(1<<n) == 0 {
+		n := len(key)
+		if n < len(m.filter) {
+			f := m.filter[n]
+			if f == 0 || f&endBytes(key) != endBytes(key) {
 				continue
 			}
-		} else if n >= uint(len(byLen)) || len(byLen[n]) == 0 {
+		} else if n >= len(m.byLen) || len(m.byLen[n]) == 0 {
 			continue
 		}
-		if m.matchKey(&found, byLen[n], key, value, traceID) {
+		if m.matchKey(&found, m.byLen[n], key, value, traceID) {
 			break
 		}
 	}
 	return found
 }
 
+// endBytes is the filter bits of a non-empty key.
+func endBytes(key string) uint64 {
+	return 1<<(key[0]&31) | 1<<(32+key[len(key)-1]&31)
+}
+
 // matchKey considers every source of key's length and reports whether the
 // best possible source was found.
 func (m *matcher) matchKey(found *match, bucket []source, key string, value pcommon.Value, traceID pcommon.TraceID) bool {
-	first, last := key[0]|0x20, key[len(key)-1]|0x20
 	for i := range bucket {
 		src := &bucket[i]
-		if src.first != first || src.last != last || src.rank >= found.rank ||
-			!(key == src.key || src.foldCase && strings.EqualFold(key, src.key)) {
-			continue
+		if src.rank < found.rank && (key == src.key || src.foldCase && strings.EqualFold(key, src.key)) {
+			m.consider(found, src, value, traceID)
 		}
-		m.consider(found, src, value, traceID)
 	}
 	return found.rank == 0
 }

@@ -24,6 +24,8 @@ func FuzzExtractID(f *testing.F) {
 		`correlation_id=abc;p=1, request_id = def`,
 		`correlation_id=%41%zz`,
 		`=,;=,==`,
+		"http.request.header.X-Request-Id",
+		"correlationXid",
 		"\xff\xfe",
 		"",
 	} {
@@ -54,6 +56,17 @@ func FuzzExtractID(f *testing.F) {
 		if found.id != "" && !correlationid.Valid(found.id) {
 			t.Fatalf("attributes accepted invalid id %q", found.id)
 		}
+		// As a key, input is matched exactly when it names a source.
+		keyed := pcommon.NewMap()
+		keyed.PutStr(input, "req-1")
+		wantKey := false
+		for _, src := range m.byLen[min(len(input), len(m.byLen)-1)] {
+			wantKey = wantKey || input == src.key || src.foldCase && len(input) == len(src.key) && strings.EqualFold(input, src.key)
+		}
+		if found := m.find(keyed, pcommon.TraceID{1}); (found.id == "req-1") != wantKey && !strings.EqualFold(input, headerAttributePrefix+baggageHeader) {
+			t.Fatalf("key %q: matched %v, want %v", input, found.id == "req-1", wantKey)
+		}
+
 		var mt match
 		body := pcommon.NewValueStr(input)
 		c.findInBody(&mt, body, pcommon.TraceID{1})

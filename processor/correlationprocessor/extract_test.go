@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/ollystack/ollystack/processor/correlationprocessor/correlationid"
 )
@@ -65,4 +66,46 @@ func TestLookupJSONBody(t *testing.T) {
 	beyond := `{"pad":"` + strings.Repeat("x", maxJSONBodyScan) + `","correlation_id":"late"}`
 	_, verdict := lookupJSONBody(beyond, keys)
 	assert.Equal(t, correlationid.Absent, verdict, "fields beyond the scan limit are not read")
+}
+
+// TestMatcherKeys checks which keys the matcher's filter lets through to the
+// exact comparison: only configured sources, whatever their length, with
+// ASCII case ignored for captured headers alone.
+func TestMatcherKeys(t *testing.T) {
+	long := "app." + strings.Repeat("nested.", 10) + "request_id" // beyond the filter's 63 bytes
+	cfg := defaultConfig()
+	cfg.ExtractFromAttributes = append(cfg.ExtractFromAttributes, long)
+	m := newMatcher(cfg)
+	tests := []struct {
+		key  string
+		want bool
+	}{
+		{"correlation_id", true},
+		{"correlation.id", true},
+		{"correlationId", true},
+		{"request_id", true},
+		{"http.request.header.x-request-id", true},
+		{"HTTP.Request.Header.X-Request-ID", true},
+		{long, true},
+		// Same length and end bytes as a source, other bytes differ.
+		{"correlationXid", false},
+		{"reques__id", false},
+		// The filter ignores case, the comparison of attribute names does not.
+		{"Request_iD", false},
+		{"CORRELATION_ID", false},
+		{"2equest_id", false}, // '2' and 'r' share their low 5 bits
+		{long[:len(long)-1] + "D", false},
+		{long + "x", false},
+		{"server.address", false},
+		{"x", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		attrs := pcommon.NewMap()
+		attrs.PutStr("url.path", "/")
+		attrs.PutStr(tt.key, "req-1")
+		attrs.PutInt("server.port", 8443)
+		got := m.find(attrs, pcommon.TraceID{1})
+		assert.Equal(t, tt.want, got.id == "req-1", "%q", tt.key)
+	}
 }

@@ -35,7 +35,6 @@ func (c *correlator) processTraces(ctx context.Context, td ptrace.Traces) (ptrac
 	}
 	w.adoptLinks()
 	w.fixUp()
-	w.updateCache()
 	if w.enrich {
 		c.record(ctx, signalTraces, &w.counts)
 	}
@@ -92,9 +91,11 @@ func (w *traceWalk) trace(traceID pcommon.TraceID) int32 {
 	slot, isNew := w.b.slot(traceID)
 	if isNew {
 		tr := &w.b.traces[slot]
-		tr.cachedID, tr.cachedFromRoot, tr.cached = w.c.cache.Get(traceID, w.now)
+		var cachedID string
+		var fromRoot bool
+		cachedID, fromRoot, tr.cached = w.c.cache.Get(traceID, w.now)
 		if tr.cached {
-			tr.id, tr.outcome, tr.final = tr.cachedID, outcomePropagated, tr.cachedFromRoot
+			tr.id, tr.outcome, tr.final = cachedID, outcomePropagated, fromRoot
 		}
 	}
 	return slot
@@ -102,17 +103,21 @@ func (w *traceWalk) trace(traceID pcommon.TraceID) int32 {
 
 // learnExplicit applies a span's explicit id to its trace: a root's wins
 // unless a root's is already cached; another span's only when the trace has
-// no explicit id yet.
+// no explicit id yet. The cache learns it at once, while the trace's set is
+// still in the CPU cache from the lookup at first sight; a child's id cached
+// before its root's in the same batch is simply replaced.
 func (w *traceWalk) learnExplicit(tr *traceState, id string, isRoot bool) {
 	switch {
 	case tr.final:
 	case isRoot:
-		tr.explicit, tr.explicitFromRoot = id, true
+		tr.explicit = id
 		tr.setID(id, outcomePropagated)
 		tr.final = true
+		w.c.cache.Put(tr.traceID, id, true, w.now)
 	case tr.explicit == "" && !tr.cached:
 		tr.explicit = id
 		tr.setID(id, outcomePropagated)
+		w.c.cache.Put(tr.traceID, id, false, w.now)
 	}
 }
 
@@ -141,6 +146,7 @@ func (w *traceWalk) adoptLinks() {
 		if id != "" {
 			tr.explicit = id
 			tr.setID(id, outcomePropagated)
+			w.c.cache.Put(tr.traceID, id, false, w.now)
 		}
 	}
 }
@@ -156,22 +162,6 @@ func (w *traceWalk) fixUp() {
 			it.attrs.PutStr(w.c.cfg.Attribute, tr.id)
 		}
 		w.counts[explicitOr("", tr.outcome, it.rejected)]++
-	}
-}
-
-// updateCache remembers the explicit ids learned from this batch.
-func (w *traceWalk) updateCache() {
-	for i := range w.b.traces {
-		tr := &w.b.traces[i]
-		switch {
-		case tr.explicit == "":
-		case tr.explicitFromRoot:
-			if !tr.cached || !tr.cachedFromRoot || tr.cachedID != tr.explicit {
-				w.c.cache.Put(tr.traceID, tr.explicit, true, w.now)
-			}
-		case !tr.cached:
-			w.c.cache.Put(tr.traceID, tr.explicit, false, w.now)
-		}
 	}
 }
 

@@ -208,6 +208,34 @@ func TestRootReplacesCachedNonRootID(t *testing.T) {
 	assert.Equal(t, map[string]string{"child": "child-id", "sibling": "child-id", "root": "root-id", "late": "root-id"}, got)
 }
 
+// TestBatchTeachesTheCacheTheRootID: the cache learns ids as the batch walks
+// its spans; a child's id learned before its root's in the same batch gives
+// way to the root's, and a link adopted at the end of the batch is learned
+// too.
+func TestBatchTeachesTheCacheTheRootID(t *testing.T) {
+	p := newPipelines(t, defaultConfig())
+	ctx := context.Background()
+	got := p.consumeTraces(t, ctx,
+		makeTraces(t,
+			spanSpec{name: "child", trace: 1, parent: 1, attrs: map[string]any{"request_id": "child-id"}},
+			spanSpec{name: "root", trace: 1, attrs: map[string]any{"correlation_id": "root-id"}},
+			spanSpec{name: "consumer", trace: 2, links: []byte{1}},
+		),
+		makeTraces(t,
+			spanSpec{name: "late", trace: 1, parent: 1},
+			spanSpec{name: "consumer-child", trace: 2, parent: 1},
+		),
+		// Cached as the root's id, it stays when another root shows up.
+		makeTraces(t, spanSpec{name: "retried-root", trace: 1, attrs: map[string]any{"correlation_id": "second-root"}}),
+		makeTraces(t, spanSpec{name: "last", trace: 1, parent: 1}),
+	)
+	assert.Equal(t, map[string]string{
+		"child": "child-id", "root": "root-id", "consumer": "root-id",
+		"late": "root-id", "consumer-child": "root-id",
+		"retried-root": "second-root", "last": "root-id",
+	}, got)
+}
+
 func TestCachedRootIDStays(t *testing.T) {
 	p := newPipelines(t, defaultConfig())
 	ctx := context.Background()

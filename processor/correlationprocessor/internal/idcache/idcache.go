@@ -1,12 +1,14 @@
 // Package idcache holds the bounded trace id → explicit correlation id cache.
 //
-// Memory is fixed when the cache is built: an entry array of MaxTraces slots
-// and an open-addressing index of at most four int32 per slot are allocated
-// once and never grow, and every stored id is a private copy of at most
-// correlationid.MaxLength bytes. BytesPerEntry gives the resulting hard bound.
-// Replacement is CLOCK (second chance), preferring expired entries, so
-// inserting never allocates beyond the id copy and never scans more than
-// twice around the ring.
+// The cache is set-associative: a seeded hash of the trace id picks one set
+// of Ways entries, and the trace can only live there. A lookup reads one set,
+// a few adjacent cache lines, and an insert replaces an empty or expired
+// entry of the set, else its least recently used one; there are no probe
+// chains to walk or repair, so every operation is O(Ways) whatever the trace
+// ids, chosen or not. The sets are allocated once and never grow; ids are
+// copied into 128-byte chunks shared by several entries (one allocation for
+// several traces, a hard bound of correlationid.MaxLength bytes per entry).
+// BytesPerEntry gives the resulting bound.
 package idcache // import "github.com/ollystack/ollystack/processor/correlationprocessor/internal/idcache"
 
 import (
@@ -15,16 +17,23 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/ollystack/ollystack/processor/correlationprocessor/correlationid"
 )
 
-// BytesPerEntry is the most memory one entry can use: the 48-byte entry, up to
-// 16 bytes of index (the index has between 2 and 4 int32 slots per entry), and
-// the id copy (at most correlationid.MaxLength bytes, which is a Go size class).
-const BytesPerEntry = entrySize + 4*4 + correlationid.MaxLength
+// Ways is the number of entries of a set: capacities of Ways entries or more
+// are rounded up to a multiple of it; smaller caches are a single set.
+const Ways = 8
 
-const entrySize = 48
+// BytesPerEntry is the most memory one entry can use: its share of its set
+// and at most one id chunk of correlationid.MaxLength bytes (a Go size class).
+const BytesPerEntry = setSize/Ways + idChunkSize
+
+const setSize = 336
+
+// idChunkSize is also the longest id, so that any id fits in a fresh chunk.
+const idChunkSize = correlationid.MaxLength
 
 // MaxTraces bounds max_traces so a typo cannot preallocate gigabytes.
 const MaxTraces = 10_000_000
@@ -35,50 +44,69 @@ type Eviction uint8
 const (
 	// EvictedExpired means the entry had outlived its ttl.
 	EvictedExpired Eviction = iota
-	// EvictedCapacity means a live entry was dropped because the cache was full.
+	// EvictedCapacity means a live entry was dropped because its set was full.
 	EvictedCapacity
 )
 
+// set holds up to Ways entries. Its header (tags, flags and expiry times) is
+// what lookups and replacement read; a lookup that misses reads nothing
+// else, and one that hits reads one entry besides.
+type set struct {
+	// tags hold 8 bits of the hash of each entry's trace id: most
+	// mismatches are found without reading the trace id.
+	tags [Ways]uint8
+	// Bit w of used is set when way w holds an entry, of fromRoot when its
+	// id came from the trace's root span.
+	used, fromRoot uint8
+	// An entry lives until expiresAt, ttl after it was last written or read,
+	// so the smallest is also the least recently used.
+	expiresAt [Ways]int64
+	entries   [Ways]entry
+}
+
 type entry struct {
-	traceID   [16]byte
-	id        string
-	expiresAt int64 // unix nanoseconds
-	fromRoot  bool
-	// referenced gives the entry a second chance before CLOCK evicts it.
-	referenced bool
+	traceID [16]byte
+	id      string
 }
 
 // Cache maps trace ids to the explicit correlation id of their trace. It is
 // safe for concurrent use.
 type Cache struct {
-	mu      sync.Mutex
-	seed    maphash.Seed
-	ttl     int64
-	entries []entry
-	// index holds entry positions + 1 (0 is empty), linear probing with
-	// backward-shift deletion so there are no tombstones.
-	index []int32
-	mask  uint64
-	size  int
-	hand  int
+	mu   sync.Mutex
+	seed maphash.Seed
+	ttl  int64
+	sets []set
+	// ways is the number of ways used in each set, Ways but in tiny caches.
+	ways int
+	size int
+	// chunk receives copies of new ids. Bytes are only appended, never
+	// overwritten, because ids handed out by Get end up in telemetry data
+	// that outlives their entry; a chunk is freed by the garbage collector
+	// once neither an entry nor such data refers to it.
+	chunk []byte
 	// evictions counts entries dropped to make room, by Eviction.
 	evictions [2]uint64
 }
 
-// New returns a cache of maxTraces entries whose entries expire ttl after they
-// were last written or read.
+// New returns a cache of maxTraces entries (from Ways up, rounded up to a
+// multiple of Ways) whose entries expire ttl after they were last written or
+// read.
 func New(maxTraces int, ttl time.Duration) *Cache {
 	maxTraces = max(1, min(maxTraces, MaxTraces))
-	indexLen := 1 << bits.Len(uint(2*maxTraces-1)) // power of two ≥ 2×maxTraces keeps probes short
+	ways := min(maxTraces, Ways)
 	return &Cache{
 		// A per-process random seed keeps attacker-chosen trace ids from
-		// colliding into long probe chains.
-		seed:    maphash.MakeSeed(),
-		ttl:     int64(ttl),
-		entries: make([]entry, maxTraces),
-		index:   make([]int32, indexLen),
-		mask:    uint64(indexLen - 1),
+		// aiming at the sets of other traces.
+		seed: maphash.MakeSeed(),
+		ttl:  int64(ttl),
+		sets: make([]set, (maxTraces+ways-1)/ways),
+		ways: ways,
 	}
+}
+
+// Capacity returns the number of entries the cache can hold.
+func (c *Cache) Capacity() int {
+	return len(c.sets) * c.ways
 }
 
 // Stats returns the number of entries held (expired or not) and the number
@@ -93,125 +121,92 @@ func (c *Cache) Stats() (entries int, evictions [2]uint64) {
 // Get returns the id cached for traceID and whether it came from the trace's
 // root span. A hit extends the entry's life by ttl.
 func (c *Cache) Get(traceID [16]byte, now time.Time) (id string, fromRoot, ok bool) {
+	nowNanos := now.UnixNano()
+	s, tag := c.set(traceID)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	pos := c.find(traceID)
-	if pos < 0 {
+	w := s.find(traceID, tag)
+	if w < 0 || s.expiresAt[w] <= nowNanos {
 		return "", false, false
 	}
-	e := &c.entries[pos]
-	nowNanos := now.UnixNano()
-	if e.expiresAt <= nowNanos {
-		return "", false, false
-	}
-	e.expiresAt = nowNanos + c.ttl
-	e.referenced = true
-	return e.id, e.fromRoot, true
+	s.expiresAt[w] = nowNanos + c.ttl
+	return s.entries[w].id, s.fromRoot&(1<<w) != 0, true
 }
 
 // Put stores id for traceID. The cache keeps its own copy of id, so callers may
 // pass substrings of large values.
 func (c *Cache) Put(traceID [16]byte, id string, fromRoot bool, now time.Time) {
+	nowNanos := now.UnixNano()
+	s, tag := c.set(traceID)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	expiresAt := now.UnixNano() + c.ttl
-	if pos := c.find(traceID); pos >= 0 {
-		e := &c.entries[pos]
-		if e.id != id {
-			e.id = strings.Clone(id)
-		}
-		e.fromRoot, e.expiresAt, e.referenced = fromRoot, expiresAt, true
-		return
+	w := s.find(traceID, tag)
+	if w < 0 {
+		w = c.replace(s, nowNanos)
+		s.tags[w] = tag
+		s.entries[w] = entry{traceID: traceID}
 	}
-	pos := c.freeEntry(now.UnixNano())
-	c.entries[pos] = entry{traceID: traceID, id: strings.Clone(id), expiresAt: expiresAt, fromRoot: fromRoot}
-	c.insertIndex(traceID, int32(pos))
+	if e := &s.entries[w]; e.id != id {
+		e.id = c.copyID(id)
+	}
+	s.expiresAt[w] = nowNanos + c.ttl
+	s.fromRoot &^= 1 << w
+	if fromRoot {
+		s.fromRoot |= 1 << w
+	}
 }
 
-// freeEntry returns the position of an unused entry, evicting one when full.
-func (c *Cache) freeEntry(nowNanos int64) int {
-	if c.size < len(c.entries) {
+// set returns the set of traceID and its tag. Multiplying the hash by the
+// number of sets maps its high bits onto them evenly, without rounding that
+// number to a power of two; the tag is its low bits.
+func (c *Cache) set(traceID [16]byte) (*set, uint8) {
+	h := maphash.Comparable(c.seed, traceID)
+	index, _ := bits.Mul64(h, uint64(len(c.sets)))
+	return &c.sets[index], uint8(h)
+}
+
+// find returns the way holding traceID, or -1.
+func (s *set) find(traceID [16]byte, tag uint8) int {
+	for w := range s.tags {
+		if s.tags[w] == tag && s.used&(1<<w) != 0 && s.entries[w].traceID == traceID {
+			return w
+		}
+	}
+	return -1
+}
+
+// replace returns the way a new entry of s goes to: an empty one, else the
+// least recently used, which is an expired one if there is any.
+func (c *Cache) replace(s *set, nowNanos int64) int {
+	if w := bits.TrailingZeros8(^s.used); w < c.ways {
+		s.used |= 1 << w
 		c.size++
-		return c.size - 1
+		return w
 	}
-	// Two turns of the ring are enough: the first clears every second chance.
-	for range 2 * len(c.entries) {
-		pos := c.hand
-		c.hand++
-		if c.hand == len(c.entries) {
-			c.hand = 0
-		}
-		e := &c.entries[pos]
-		switch {
-		case e.expiresAt <= nowNanos:
-			c.evict(pos, EvictedExpired)
-			return pos
-		case e.referenced:
-			e.referenced = false
-		default:
-			c.evict(pos, EvictedCapacity)
-			return pos
+	victim := 0
+	for w := range c.ways {
+		if s.expiresAt[w] < s.expiresAt[victim] {
+			victim = w
 		}
 	}
-	// Unreachable: after one full turn no entry is referenced.
-	pos := c.hand
-	c.evict(pos, EvictedCapacity)
-	return pos
+	if s.expiresAt[victim] <= nowNanos {
+		c.evictions[EvictedExpired]++
+	} else {
+		c.evictions[EvictedCapacity]++
+	}
+	return victim
 }
 
-func (c *Cache) evict(pos int, reason Eviction) {
-	c.removeIndex(c.entries[pos].traceID)
-	c.entries[pos] = entry{}
-	c.evictions[reason]++
-}
-
-func (c *Cache) home(traceID [16]byte) uint64 {
-	return maphash.Comparable(c.seed, traceID) & c.mask
-}
-
-// find returns the entry position of traceID, or -1.
-func (c *Cache) find(traceID [16]byte) int {
-	for slot := c.home(traceID); ; slot = (slot + 1) & c.mask {
-		ref := c.index[slot]
-		if ref == 0 {
-			return -1
-		}
-		if c.entries[ref-1].traceID == traceID {
-			return int(ref - 1)
-		}
+// copyID appends id to the current chunk, starting a new one when it is full.
+func (c *Cache) copyID(id string) string {
+	if len(id) > idChunkSize {
+		// Checked ids are never that long; should one be, it gets its own copy.
+		return strings.Clone(id)
 	}
-}
-
-func (c *Cache) insertIndex(traceID [16]byte, pos int32) {
-	slot := c.home(traceID)
-	for c.index[slot] != 0 {
-		slot = (slot + 1) & c.mask
+	if cap(c.chunk)-len(c.chunk) < len(id) {
+		c.chunk = make([]byte, 0, idChunkSize)
 	}
-	c.index[slot] = pos + 1
-}
-
-// removeIndex deletes traceID from the index and shifts later members of its
-// probe chain back so lookups never need tombstones.
-func (c *Cache) removeIndex(traceID [16]byte) {
-	slot := c.home(traceID)
-	for {
-		ref := c.index[slot]
-		if ref == 0 {
-			return
-		}
-		if c.entries[ref-1].traceID == traceID {
-			break
-		}
-		slot = (slot + 1) & c.mask
-	}
-	hole := slot
-	for next := (hole + 1) & c.mask; c.index[next] != 0; next = (next + 1) & c.mask {
-		home := c.home(c.entries[c.index[next]-1].traceID)
-		// Move the member back only if its home is not in (hole, next].
-		if (next-home)&c.mask >= (next-hole)&c.mask {
-			c.index[hole] = c.index[next]
-			hole = next
-		}
-	}
-	c.index[hole] = 0
+	start := len(c.chunk)
+	c.chunk = append(c.chunk, id...)
+	return unsafe.String(unsafe.SliceData(c.chunk[start:]), len(id))
 }

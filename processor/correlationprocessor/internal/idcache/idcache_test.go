@@ -56,52 +56,60 @@ func TestTTL(t *testing.T) {
 	assert.False(t, ok)
 }
 
-func TestEvictionPrefersExpiredThenUnreferenced(t *testing.T) {
-	c := New(3, time.Minute)
+func TestEvictionPrefersExpiredThenLeastRecentlyUsed(t *testing.T) {
+	c := New(Ways, time.Minute) // a single set
+	require.Equal(t, Ways, c.Capacity())
 	c.Put(traceID(1), "one", false, epoch)
-	c.Put(traceID(2), "two", false, epoch.Add(30*time.Second))
-	c.Put(traceID(3), "three", false, epoch.Add(30*time.Second))
+	for n := 2; n <= Ways; n++ {
+		c.Put(traceID(n), "other", false, epoch.Add(30*time.Second))
+	}
+	_, evictions := c.Stats()
+	assert.Equal(t, [2]uint64{}, evictions, "empty ways are used first")
 
 	// Entry 1 has expired at +61s: it goes first, for that reason.
-	c.Put(traceID(4), "four", false, epoch.Add(61*time.Second))
-	_, evictions := c.Stats()
+	c.Put(traceID(100), "new", false, epoch.Add(61*time.Second))
+	_, evictions = c.Stats()
 	assert.Equal(t, [2]uint64{EvictedExpired: 1}, evictions)
 	_, _, ok := c.Get(traceID(1), epoch.Add(61*time.Second))
 	assert.False(t, ok)
 
-	// Read entry 3 (second chance) so that 2 is evicted next, for capacity.
-	_, _, ok = c.Get(traceID(3), epoch.Add(62*time.Second))
-	require.True(t, ok)
-	c.Put(traceID(5), "five", false, epoch.Add(62*time.Second))
+	// Read entries 3 to Ways so that 2, now the least recently used, goes
+	// next, for capacity.
+	for n := 3; n <= Ways; n++ {
+		_, _, ok = c.Get(traceID(n), epoch.Add(62*time.Second))
+		require.True(t, ok)
+	}
+	c.Put(traceID(101), "newer", false, epoch.Add(63*time.Second))
 	_, evictions = c.Stats()
 	assert.Equal(t, [2]uint64{EvictedExpired: 1, EvictedCapacity: 1}, evictions)
-	for n, want := range map[int]bool{2: false, 3: true, 4: true, 5: true} {
-		_, _, ok := c.Get(traceID(n), epoch.Add(63*time.Second))
-		assert.Equal(t, want, ok, "trace %d", n)
+	_, _, ok = c.Get(traceID(2), epoch.Add(63*time.Second))
+	assert.False(t, ok)
+	for _, n := range []int{3, Ways, 100, 101} {
+		_, _, ok = c.Get(traceID(n), epoch.Add(63*time.Second))
+		assert.True(t, ok, "trace %d", n)
 	}
 	entries, _ := c.Stats()
-	assert.Equal(t, 3, entries)
+	assert.Equal(t, Ways, entries)
 }
 
 // TestAgainstModel churns a small cache with many colliding keys and checks
 // that every entry it reports is right and that it never exceeds capacity.
 func TestAgainstModel(t *testing.T) {
-	const capacity = 64
-	c := New(capacity, time.Hour)
+	c := New(64, time.Hour)
 	model := map[[16]byte]string{}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range 20_000 {
 		key := traceID(rng.IntN(300))
 		if rng.IntN(2) == 0 {
-			id := string(rune('a' + i%26))
-			c.Put(key, id, false, epoch)
+			id := strings.Repeat(string(rune('a'+i%26)), 1+i%40)
+			c.Put(key, id, i%3 == 0, epoch)
 			model[key] = id
 		}
 		if id, _, ok := c.Get(key, epoch); ok {
 			assert.Equal(t, model[key], id)
 		}
 		entries, _ := c.Stats()
-		require.LessOrEqual(t, entries, capacity)
+		require.LessOrEqual(t, entries, c.Capacity())
 	}
 	held := 0
 	for key, want := range model {
@@ -110,16 +118,44 @@ func TestAgainstModel(t *testing.T) {
 			assert.Equal(t, want, id)
 		}
 	}
-	assert.Equal(t, capacity, held, "a full cache finds every entry it holds")
+	entries, _ := c.Stats()
+	assert.Equal(t, entries, held, "the cache finds every entry it holds")
+	assert.Greater(t, held, c.Capacity()/2)
+}
+
+// TestIDsStayImmutable checks that ids handed out keep their value after
+// their entries are replaced: they share chunks, which are only appended to.
+func TestIDsStayImmutable(t *testing.T) {
+	c := New(Ways, time.Minute)
+	handedOut := map[string]string{}
+	for n := range 200 {
+		want := strings.Repeat(string(rune('a'+n%26)), 1+n%50)
+		c.Put(traceID(n), want, false, epoch)
+		got, _, ok := c.Get(traceID(n), epoch)
+		require.True(t, ok)
+		handedOut[want] = got
+		c.Put(traceID(n), want+"-changed", true, epoch)
+	}
+	for want, got := range handedOut {
+		assert.Equal(t, want, got)
+	}
+	long := strings.Repeat("z", idChunkSize+1)
+	c.Put(traceID(1000), long, false, epoch)
+	got, _, _ := c.Get(traceID(1000), epoch)
+	assert.Equal(t, long, got)
 }
 
 func TestSizeBounds(t *testing.T) {
 	c := New(0, time.Minute)
-	assert.Len(t, c.entries, 1)
-	c = New(1000, time.Minute)
-	assert.Len(t, c.index, 2048)
-	assert.Equal(t, uintptr(entrySize), entrySizeOf(), "BytesPerEntry must follow the entry layout")
-	assert.Equal(t, 192, BytesPerEntry)
+	assert.Equal(t, 1, c.Capacity())
+	c = New(3, time.Minute)
+	assert.Equal(t, 3, c.Capacity(), "tiny caches are exact")
+	c = New(Ways+1, time.Minute)
+	assert.Equal(t, 2*Ways, c.Capacity())
+	c = New(1001, time.Minute)
+	assert.Equal(t, 1008, c.Capacity(), "rounded up to whole sets")
+	assert.Equal(t, uintptr(setSize), setSizeOf(), "BytesPerEntry must follow the set layout")
+	assert.Equal(t, 170, BytesPerEntry)
 }
 
 func BenchmarkGetHit(b *testing.B) {

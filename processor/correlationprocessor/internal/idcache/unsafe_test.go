@@ -4,4 +4,4 @@ import "unsafe"
 
 func unsafeData(s string) *byte { return unsafe.StringData(s) }
 
-func entrySizeOf() uintptr { return unsafe.Sizeof(entry{}) }
+func setSizeOf() uintptr { return unsafe.Sizeof(set{}) }
