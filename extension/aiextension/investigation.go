@@ -187,8 +187,10 @@ func (a *api) failingRequests(ctx context.Context, s scope) ([]string, error) {
 	if s.CorrelationID != "" {
 		ids = append(ids, s.CorrelationID)
 	}
+	// Until keeps the failing requests of a past window from being crowded
+	// out by newer ones.
 	found, err := a.store.RecentCorrelations(ctx, signalstore.CorrelationFilter{
-		Service: s.Service, ErrorsOnly: true, Since: s.From, Limit: 4 * limit,
+		Service: s.Service, ErrorsOnly: true, Since: s.From, Until: s.To, Limit: limit,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("failing requests: %w", err)
@@ -197,7 +199,7 @@ func (a *api) failingRequests(ctx context.Context, s scope) ([]string, error) {
 		if len(ids) >= limit {
 			break
 		}
-		if c.FirstSeen.Before(s.To) && !slices.Contains(ids, c.CorrelationID) {
+		if !slices.Contains(ids, c.CorrelationID) {
 			ids = append(ids, c.CorrelationID)
 		}
 	}

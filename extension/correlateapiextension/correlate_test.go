@@ -165,6 +165,17 @@ func TestCorrelations(t *testing.T) {
 	require.Equal(t, 1, list.Count)
 	assert.Equal(t, sc.id, list.Correlations[0].CorrelationID)
 	assert.Equal(t, int64(2), list.Correlations[0].TraceCount)
+
+	// The scenario started a minute ago: a window that ends before it is
+	// empty, one that ends now holds it.
+	q.Set("until", time.Now().Add(-2*time.Minute).UTC().Format(time.RFC3339Nano))
+	r = srv.get(t, "/api/v1/correlations?"+q.Encode())
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	assert.Equal(t, 0, decode[correlationsResponse](t, r).Count)
+	q.Set("until", time.Now().UTC().Format(time.RFC3339Nano))
+	r = srv.get(t, "/api/v1/correlations?"+q.Encode())
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	assert.Equal(t, 1, decode[correlationsResponse](t, r).Count)
 }
 
 func TestServices(t *testing.T) {

@@ -124,6 +124,18 @@ func parseCorrelationFilter(q url.Values, now time.Time, maxLimit int) (signalst
 		}
 		f.Since = t
 	}
+	if v, ok, aerr := queryValue(q, paramUntil); aerr != nil {
+		return f, aerr
+	} else if ok {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			return f, httpapi.ParamError(paramUntil, "must be an RFC 3339 timestamp")
+		}
+		if !f.Since.IsZero() && !f.Since.Before(t) {
+			return f, httpapi.ParamError(paramSince, "must be before until")
+		}
+		f.Until = t
+	}
 	f.Limit = signalstore.DefaultCorrelationLimit
 	if f.Limit > maxLimit {
 		f.Limit = maxLimit

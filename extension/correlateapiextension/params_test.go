@@ -100,6 +100,20 @@ func TestParseCorrelationFilter(t *testing.T) {
 	require.Nil(t, aerr)
 	assert.Equal(t, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), f.Since)
 	assert.Equal(t, 50, f.Limit, "default limit capped by the configured maximum")
+	assert.True(t, f.Until.IsZero())
+
+	f, aerr = parseCorrelationFilter(url.Values{"since": {"2h"}, "until": {"2026-01-02T02:30:00Z"}}, now, 50)
+	require.Nil(t, aerr)
+	assert.Equal(t, time.Date(2026, 1, 2, 2, 30, 0, 0, time.UTC), f.Until)
+	for _, bad := range []url.Values{
+		{"until": {"1h"}},
+		{"until": {"2026-01-02T02:30:00Z", "2026-01-02T02:31:00Z"}},
+		{"since": {"1h"}, "until": {"2026-01-02T01:00:00Z"}},
+	} {
+		_, aerr = parseCorrelationFilter(bad, now, 50)
+		require.NotNil(t, aerr, "%v", bad)
+		assert.Equal(t, http.StatusBadRequest, aerr.Status)
+	}
 }
 
 func TestParseTimeWindowDefaults(t *testing.T) {
@@ -134,7 +148,8 @@ func FuzzParameters(f *testing.F) {
 			return
 		}
 		if filter, aerr := parseCorrelationFilter(q, now, 100); aerr == nil {
-			if filter.Limit < 1 || filter.Limit > 100 || filter.MinDuration < 0 {
+			if filter.Limit < 1 || filter.Limit > 100 || filter.MinDuration < 0 ||
+				!filter.Since.IsZero() && !filter.Until.IsZero() && !filter.Since.Before(filter.Until) {
 				t.Fatalf("accepted filter %+v", filter)
 			}
 		} else if aerr.Parameter == "" {

@@ -213,6 +213,10 @@ type CorrelationFilter struct {
 	// Since keeps correlations last seen at or after this time; zero means
 	// no lower bound.
 	Since time.Time `json:"since,omitzero"`
+	// Until keeps correlations last seen before this time; zero means no
+	// upper bound. It lets a past window be listed however much traffic
+	// came after it.
+	Until time.Time `json:"until,omitzero"`
 	// Limit caps the answer; zero or negative means DefaultCorrelationLimit.
 	Limit int `json:"limit,omitempty"`
 }

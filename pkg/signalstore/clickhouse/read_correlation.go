@@ -41,13 +41,24 @@ FROM ` + r.t.q(r.t.correlations) + `
 WHERE CorrelationId = ?`, args: []any{correlationID}}
 }
 
-// recentCorrelations finds the ids active since the bound (pruned by the
-// Day partition), then summarises each over all its index rows, so an id
-// that started before the bound is still summarised in full.
+// recentCorrelations finds the ids active since the bound, and before the
+// upper one if any (pruned by the Day partition), then summarises each over
+// all its index rows, so an id that started before the bound is still
+// summarised in full.
 func (r readSQL) recentCorrelations(f signalstore.CorrelationFilter, since time.Time, limit int) statement {
 	index := r.t.q(r.t.correlations)
-	args := []any{since.UnixNano(), since.UnixNano(), since.UnixNano()}
+	rows := "Day >= toDate(" + nanoTime + ") AND LastSeen >= " + nanoTime
+	args := []any{since.UnixNano(), since.UnixNano()}
 	having := []string{"last_seen >= " + nanoTime}
+	havingArgs := []any{since.UnixNano()}
+	if !f.Until.IsZero() {
+		until := f.Until.UnixNano()
+		rows += " AND Day <= toDate(" + nanoTime + ") AND LastSeen < " + nanoTime
+		args = append(args, until, until)
+		having = append(having, "last_seen < "+nanoTime)
+		havingArgs = append(havingArgs, until)
+	}
+	args = append(args, havingArgs...)
 	if f.Service != "" {
 		having = append(having, "has(service_list, ?)")
 		args = append(args, f.Service)
@@ -74,7 +85,7 @@ func (r readSQL) recentCorrelations(f signalstore.CorrelationFilter, since time.
 FROM ` + index + `
 WHERE CorrelationId IN (
     SELECT DISTINCT CorrelationId FROM ` + index + `
-    WHERE Day >= toDate(` + nanoTime + `) AND LastSeen >= ` + nanoTime + `
+    WHERE ` + rows + `
 )
 GROUP BY CorrelationId
 HAVING ` + strings.Join(having, " AND ") + `

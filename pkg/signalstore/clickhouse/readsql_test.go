@@ -30,6 +30,8 @@ func TestGoldenReads(t *testing.T) {
 		{"read_recent_correlations", rs.recentCorrelations(signalstore.CorrelationFilter{}, since, 100), []string{"LastSeen"}},
 		{"read_recent_correlations_filtered", rs.recentCorrelations(signalstore.CorrelationFilter{
 			Service: "checkout", ErrorsOnly: true, MinDuration: time.Second}, since, 10), []string{"LastSeen"}},
+		{"read_recent_correlations_until", rs.recentCorrelations(signalstore.CorrelationFilter{
+			Service: "checkout", Until: testEnd}, since, 10), []string{"LastSeen"}},
 		{"read_trace_bounds", rs.traceBounds(testIDs), nil},
 		{"read_spans_by_trace_ids", rs.spansByTraceIDs(testIDs, testWin), []string{"Timestamp"}},
 		{"read_logs_by_trace_ids", rs.logsByTraceIDs(testIDs, testWin, 0), []string{"Timestamp"}},

@@ -83,6 +83,9 @@ func (s *Store) RecentCorrelations(ctx context.Context, f signalstore.Correlatio
 		// allows nested statements, but a page of candidates keeps the
 		// read transaction short and the code simple.
 		var before int64 = math.MaxInt64
+		if !f.Until.IsZero() {
+			before = f.Until.UnixNano()
+		}
 		scanned := 0
 		for len(out) < limit && scanned < maxRecentCandidates {
 			var page []string
@@ -163,7 +166,8 @@ func matches(sum signalstore.CorrelationSummary, f signalstore.CorrelationFilter
 	if f.Service != "" && !slices.Contains(sum.Services, f.Service) {
 		return false
 	}
-	return true
+	// The index walk starts before Until, but an id's later rows may not.
+	return f.Until.IsZero() || sum.LastSeen.Before(f.Until)
 }
 
 func summarise(c *dbConn, id string) (signalstore.CorrelationSummary, error) {

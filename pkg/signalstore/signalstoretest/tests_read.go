@@ -445,6 +445,15 @@ var recentTests = []suiteTest{
 		if err != nil || len(got) != 1 || got[0].CorrelationID != c.otherID {
 			t.Fatalf("limit 1: got %+v, %v", got, err)
 		}
+		// A past window: the newer request is left out, however recent.
+		got, err = s.Reader.RecentCorrelations(ctx, signalstore.CorrelationFilter{Service: c.f.svc("frontend"), Since: since, Until: c.f.at(2500 * time.Millisecond), Limit: 1})
+		if err != nil || len(got) != 1 || got[0].CorrelationID != c.id {
+			t.Fatalf("until: got %+v, %v", got, err)
+		}
+		got, err = s.Reader.RecentCorrelations(ctx, signalstore.CorrelationFilter{Service: c.f.svc("frontend"), Since: since, Until: c.f.at(2 * time.Second)})
+		if err != nil || len(got) != 0 {
+			t.Fatalf("until before the last span of %s: got %+v, %v; want nothing", c.id, got, err)
+		}
 	}},
 	{"NothingMatches", skipRecent, func(t *testing.T, s *StoreUnderTest) {
 		got, err := s.Reader.RecentCorrelations(ctx, signalstore.CorrelationFilter{Service: newFixture(t).svc("nobody")})
