@@ -127,9 +127,9 @@ func parseCorrelationFilter(q url.Values, now time.Time, maxLimit int) (signalst
 	if v, ok, aerr := queryValue(q, paramUntil); aerr != nil {
 		return f, aerr
 	} else if ok {
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			return f, httpapi.ParamError(paramUntil, "must be an RFC 3339 timestamp")
+		t, aerr := parseUntil(v)
+		if aerr != nil {
+			return f, aerr
 		}
 		if !f.Since.IsZero() && !f.Since.Before(t) {
 			return f, httpapi.ParamError(paramSince, "must be before until")
@@ -168,9 +168,9 @@ func parseTimeWindow(q url.Values, now time.Time) (signalstore.TimeRange, *httpa
 	if v, ok, aerr := queryValue(q, paramUntil); aerr != nil {
 		return tr, aerr
 	} else if ok {
-		t, err := time.Parse(time.RFC3339Nano, v)
-		if err != nil {
-			return tr, httpapi.ParamError(paramUntil, "must be an RFC 3339 timestamp")
+		t, aerr := parseUntil(v)
+		if aerr != nil {
+			return tr, aerr
 		}
 		tr.End = t
 	}
@@ -195,6 +195,15 @@ func parseSince(v string, now time.Time) (time.Time, *httpapi.Error) {
 	t, err := time.Parse(time.RFC3339Nano, v)
 	if err != nil {
 		return time.Time{}, httpapi.ParamError(paramSince, "must be a duration such as 15m or an RFC 3339 timestamp")
+	}
+	return t, nil
+}
+
+// parseUntil accepts an RFC 3339 timestamp.
+func parseUntil(v string) (time.Time, *httpapi.Error) {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return time.Time{}, httpapi.ParamError(paramUntil, "must be an RFC 3339 timestamp")
 	}
 	return t, nil
 }
