@@ -122,7 +122,7 @@ func (s *Store) TraceIDsForCorrelation(ctx context.Context, correlationID string
 }
 
 // RecentCorrelations implements signalstore.CorrelationReader. Without
-// Since it looks back DefaultLookback.
+// Since it looks back DefaultLookback from Until, or from now.
 func (s *Store) RecentCorrelations(ctx context.Context, f signalstore.CorrelationFilter) ([]signalstore.CorrelationSummary, error) {
 	limit := f.Limit
 	if limit <= 0 {
@@ -130,7 +130,11 @@ func (s *Store) RecentCorrelations(ctx context.Context, f signalstore.Correlatio
 	}
 	since := f.Since
 	if since.IsZero() {
-		since = time.Now().Add(-s.cfg.DefaultLookback)
+		end := f.Until
+		if end.IsZero() {
+			end = time.Now()
+		}
+		since = end.Add(-s.cfg.DefaultLookback)
 	}
 	out := []signalstore.CorrelationSummary{}
 	err := s.query(ctx, newReadSQL(s.cfg).recentCorrelations(f, since, limit), func(rows driver.Rows) error {
