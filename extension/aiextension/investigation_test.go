@@ -3,6 +3,7 @@ package aiextension
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -141,6 +142,25 @@ func TestInvestigationOfOneRequest(t *testing.T) {
 	require.Equal(t, statusFinished, inv.Status, inv.Error)
 	require.NotEmpty(t, inv.Requests)
 	assert.Equal(t, s.failID, inv.Requests[0].CorrelationID, "the given request comes first")
+}
+
+// TestInvestigationOfAPastWindow checks that newer failures, however many,
+// do not crowd out the failing requests of the window investigated.
+func TestInvestigationOfAPastWindow(t *testing.T) {
+	store := openStore(t)
+	s := newShop(time.Now())
+	s.write(t, store)
+	for i := range 6 {
+		s.request(t, store, fmt.Sprintf("olly-fail-later-%d", i), s.base.Add(2*time.Minute+time.Duration(i)*time.Second), 0xf00+i, failShape())
+	}
+	srv := startServer(t, hostWith(store), func(cfg *Config) { cfg.Investigations.MaxRequests = 1 })
+	r := srv.postTo(t, routeInvestigations, `{"service":"gateway","from":"`+
+		s.base.Add(-time.Minute).Format(time.RFC3339)+`","to":"`+s.base.Add(time.Minute).Format(time.RFC3339)+`"}`)
+	require.Equal(t, http.StatusAccepted, r.status, string(r.body))
+	inv := srv.awaitInvestigation(t, decode[investigationAccepted](t, r).ID)
+	require.Equal(t, statusFinished, inv.Status, inv.Error)
+	require.Len(t, inv.Requests, 1)
+	assert.Equal(t, s.failID, inv.Requests[0].CorrelationID)
 }
 
 func TestInvestigationsSurviveARestart(t *testing.T) {
