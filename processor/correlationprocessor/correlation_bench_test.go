@@ -217,8 +217,6 @@ func BenchmarkTracesFloor(b *testing.B) {
 		renumberTraces(td, i)
 		b.StartTimer()
 		cpu += cpuTime(func() { tracesFloor(td) })
-		b.StopTimer()
-		b.StartTimer()
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*benchSpans), "ns/span")
