@@ -60,13 +60,14 @@ func (w *traceWalk) span(span ptrace.Span) {
 		w.write(attrs, &m, m.id, explicitOr(m.id, outcomeNone, m.rejected))
 		return
 	}
-	slot := w.trace(traceID)
+	explicitRoot := m.id != "" && span.ParentSpanID().IsEmpty()
+	slot := w.trace(traceID, explicitRoot)
 	tr := &w.b.traces[slot]
 	if links := span.Links(); links.Len() > 0 {
 		w.recordLinks(slot, traceID, links)
 	}
 	if m.id != "" {
-		w.learnExplicit(tr, m.id, span.ParentSpanID().IsEmpty())
+		w.learnExplicit(tr, m.id, explicitRoot)
 		w.write(attrs, &m, m.id, outcomeExplicit)
 		return
 	}
@@ -86,10 +87,12 @@ func (w *traceWalk) span(span ptrace.Span) {
 	w.b.items = append(w.b.items, item{attrs: attrs, slot: slot, version: tr.version, rejected: m.rejected})
 }
 
-// trace returns the slot of traceID, looking its cached id up on first sight.
-func (w *traceWalk) trace(traceID pcommon.TraceID) int32 {
+// trace returns the slot of traceID, looking its cached id up on first
+// sight, but for a root span with an explicit id: learnExplicit's Put then
+// learns the cached id in the same visit to the cache.
+func (w *traceWalk) trace(traceID pcommon.TraceID, explicitRoot bool) int32 {
 	slot, isNew := w.b.slot(traceID)
-	if isNew {
+	if isNew && !explicitRoot {
 		tr := &w.b.traces[slot]
 		var cachedID string
 		var fromRoot bool
@@ -102,22 +105,21 @@ func (w *traceWalk) trace(traceID pcommon.TraceID) int32 {
 }
 
 // learnExplicit applies a span's explicit id to its trace: a root's wins
-// unless a root's is already cached; another span's only when the trace has
-// no explicit id yet. The cache learns it at once, while the trace's set is
-// still in the CPU cache from the lookup at first sight; a child's id cached
-// before its root's in the same batch is simply replaced.
+// unless a root's is already cached (Put then returns that one); another
+// span's only when the trace has no explicit id yet. The cache learns it at
+// once, in the visit to the cache that looks the trace up (a root) or while
+// the trace's set is still in the CPU cache from that lookup (another span);
+// a child's id cached before its root's in the same batch is simply replaced.
 func (w *traceWalk) learnExplicit(tr *traceState, id string, isRoot bool) {
 	switch {
 	case tr.final:
 	case isRoot:
-		tr.explicit = id
-		tr.setID(id, outcomePropagated)
+		tr.explicit = w.c.cache.Put(tr.traceID, id, true, w.now)
+		tr.setID(tr.explicit, outcomePropagated)
 		tr.final = true
-		w.c.cache.Put(tr.traceID, id, true, w.now)
 	case tr.explicit == "" && !tr.cached:
-		tr.explicit = id
-		tr.setID(id, outcomePropagated)
-		w.c.cache.Put(tr.traceID, id, false, w.now)
+		tr.explicit = w.c.cache.Put(tr.traceID, id, false, w.now)
+		tr.setID(tr.explicit, outcomePropagated)
 	}
 }
 
@@ -144,9 +146,8 @@ func (w *traceWalk) adoptLinks() {
 			id, _, _ = w.c.cache.Get(link.traceID, w.now)
 		}
 		if id != "" {
-			tr.explicit = id
-			tr.setID(id, outcomePropagated)
-			w.c.cache.Put(tr.traceID, id, false, w.now)
+			tr.explicit = w.c.cache.Put(tr.traceID, id, false, w.now)
+			tr.setID(tr.explicit, outcomePropagated)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package idcache
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -27,11 +28,17 @@ func TestGetPut(t *testing.T) {
 	assert.Equal(t, "one", id)
 	assert.False(t, fromRoot)
 
-	c.Put(traceID(1), "root", true, epoch)
+	assert.Equal(t, "root", c.Put(traceID(1), "root", true, epoch))
 	id, fromRoot, ok = c.Get(traceID(1), epoch)
 	assert.True(t, ok)
 	assert.Equal(t, "root", id)
 	assert.True(t, fromRoot)
+
+	// A root's id stays.
+	assert.Equal(t, "root", c.Put(traceID(1), "other-root", true, epoch))
+	assert.Equal(t, "root", c.Put(traceID(1), "child", false, epoch))
+	id, _, _ = c.Get(traceID(1), epoch)
+	assert.Equal(t, "root", id)
 	entries, _ := c.Stats()
 	assert.Equal(t, 1, entries)
 }
@@ -96,17 +103,28 @@ func TestEvictionPrefersExpiredThenLeastRecentlyUsed(t *testing.T) {
 // that every entry it reports is right and that it never exceeds capacity.
 func TestAgainstModel(t *testing.T) {
 	c := New(64, time.Hour)
-	model := map[[16]byte]string{}
+	type modelEntry struct {
+		id       string
+		fromRoot bool
+	}
+	model := map[[16]byte]modelEntry{}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range 20_000 {
 		key := traceID(rng.IntN(300))
 		if rng.IntN(2) == 0 {
-			id := strings.Repeat(string(rune('a'+i%26)), 1+i%40)
-			c.Put(key, id, i%3 == 0, epoch)
-			model[key] = id
+			// Unique ids: Put returning another one tells that it kept a root's.
+			id := strings.Repeat(string(rune('a'+i%26)), 1+i%40) + strconv.Itoa(i)
+			fromRoot := i%3 == 0
+			held := c.Put(key, id, fromRoot, epoch)
+			if held != id {
+				// Only a root's id, not evicted since, stays.
+				require.Equal(t, modelEntry{held, true}, model[key])
+				continue
+			}
+			model[key] = modelEntry{id, fromRoot}
 		}
-		if id, _, ok := c.Get(key, epoch); ok {
-			assert.Equal(t, model[key], id)
+		if id, fromRoot, ok := c.Get(key, epoch); ok {
+			assert.Equal(t, model[key], modelEntry{id, fromRoot})
 		}
 		entries, _ := c.Stats()
 		require.LessOrEqual(t, entries, c.Capacity())
@@ -115,7 +133,7 @@ func TestAgainstModel(t *testing.T) {
 	for key, want := range model {
 		if id, _, ok := c.Get(key, epoch); ok {
 			held++
-			assert.Equal(t, want, id)
+			assert.Equal(t, want.id, id)
 		}
 	}
 	entries, _ := c.Stats()
@@ -155,7 +173,7 @@ func TestSizeBounds(t *testing.T) {
 	c = New(1001, time.Minute)
 	assert.Equal(t, 1008, c.Capacity(), "rounded up to whole sets")
 	assert.Equal(t, uintptr(setSize), setSizeOf(), "BytesPerEntry must follow the set layout")
-	assert.Equal(t, 170, BytesPerEntry)
+	assert.Equal(t, 171, BytesPerEntry)
 }
 
 func BenchmarkGetHit(b *testing.B) {
