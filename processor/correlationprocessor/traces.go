@@ -94,11 +94,9 @@ func (w *traceWalk) trace(traceID pcommon.TraceID, explicitRoot bool) int32 {
 	slot, isNew := w.b.slot(traceID)
 	if isNew && !explicitRoot {
 		tr := &w.b.traces[slot]
-		var cachedID string
-		var fromRoot bool
-		cachedID, fromRoot, tr.cached = w.c.cache.Get(traceID, w.now)
-		if tr.cached {
-			tr.id, tr.outcome, tr.final = cachedID, outcomePropagated, fromRoot
+		id, fromRoot, ok := w.c.cache.Get(traceID, w.now)
+		if ok {
+			tr.id, tr.outcome, tr.final, tr.cached = id, outcomePropagated, fromRoot, true
 		}
 	}
 	return slot

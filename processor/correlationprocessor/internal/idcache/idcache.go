@@ -5,10 +5,11 @@
 // a few adjacent cache lines (most misses read only its 64 present bits), and
 // an insert replaces an empty or expired entry of the set, else its least
 // recently used one; there are no probe chains to walk or repair, so every
-// operation is O(Ways) whatever the trace ids, chosen or not. The sets are allocated once and never grow; ids are
-// copied into 128-byte chunks shared by several entries (one allocation for
-// several traces, a hard bound of correlationid.MaxLength bytes per entry).
-// BytesPerEntry gives the resulting bound.
+// operation is O(Ways) whatever the trace ids, chosen or not. The sets are
+// allocated once and never grow; ids are copied into 128-byte chunks shared
+// by several entries (one allocation for several traces, a hard bound of
+// correlationid.MaxLength bytes per entry). BytesPerEntry gives the
+// resulting bound.
 package idcache // import "github.com/ollystack/ollystack/processor/correlationprocessor/internal/idcache"
 
 import (
