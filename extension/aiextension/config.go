@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/confmap"
 
 	"github.com/ollystack/ollystack/pkg/analysis/rca"
@@ -79,6 +80,10 @@ type InvestigationsConfig struct {
 	// Webhook, when present, receives a Slack-compatible message when an
 	// investigation ends.
 	Webhook configoptional.Optional[confighttp.ClientConfig] `mapstructure:"webhook"`
+	// WebhookRetry retries a webhook message after a network error, 408,
+	// 429 or 5xx. Its Validate is called by confmap.Validate, which walks
+	// nested structs and prefixes errors with investigations::webhook_retry.
+	WebhookRetry configretry.BackOffConfig `mapstructure:"webhook_retry"`
 	// LinkBaseURL is the API's public base URL, used for links in webhook
 	// messages (e.g. https://ollystack.example.com); empty sends ids only.
 	LinkBaseURL string `mapstructure:"link_base_url"`

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 
@@ -51,6 +53,12 @@ func TestLoadConfig(t *testing.T) {
 	webhook := defaultWebhookConfig()
 	webhook.Endpoint = "https://hooks.slack.com/services/T000/B000/XXXX"
 	full.Investigations.Webhook = configoptional.Some(webhook)
+	full.Investigations.WebhookRetry = configretry.NewDefaultBackOffConfig()
+	full.Investigations.WebhookRetry.InitialInterval = time.Second
+	full.Investigations.WebhookRetry.RandomizationFactor = 0.2
+	full.Investigations.WebhookRetry.Multiplier = 2
+	full.Investigations.WebhookRetry.MaxInterval = time.Minute
+	full.Investigations.WebhookRetry.MaxElapsedTime = 15 * time.Minute
 	full.Runbooks = []RunbookConfig{{
 		Name: "db-pool", Kinds: []string{"resource_saturation", "error_origin"}, Services: []string{"payments"},
 		Steps: []string{"Check the pool's active connections", "Raise max_open_conns"}, URL: "https://runbooks.example.com/db-pool",
@@ -84,6 +92,13 @@ func TestLoadConfig(t *testing.T) {
 			"runbooks[0]: needs steps or a url",
 			`runbooks[1] (no-steps)::url: "mailto:x" must be an http(s) URL`,
 		}},
+		// configretry's own Validate, called by confmap.Validate with the
+		// key path in front (of the first of its joined errors).
+		{id: component.NewIDWithName(metadata.Type, "invalid-webhook-retry"), wantErr: []string{
+			"investigations::webhook_retry: 'max_elapsed_time' must not be less than 'initial_interval'",
+			"multiplier value must be greater than or equal to 0",
+			"randomization_factor value must be less than or equal to 1",
+		}},
 		{id: component.NewIDWithName(metadata.Type, "invalid-store"), wantErr: []string{"id must not be empty"}},
 		{id: component.NewIDWithName(metadata.Type, "invalid-baseline"), wantErr: []string{
 			"request_timeout 0s: must be positive",
@@ -109,6 +124,7 @@ func TestLoadConfig(t *testing.T) {
 				require.Error(t, err)
 				for _, want := range tt.wantErr {
 					assert.ErrorContains(t, err, want)
+					assert.Equal(t, 1, strings.Count(err.Error(), want), "reported once: %s", want)
 				}
 				return
 			}
@@ -125,6 +141,7 @@ func TestDefaultConfig(t *testing.T) {
 	assert.Nil(t, cfg.LLM.Get(), "no llm block: deterministic only")
 	assert.Nil(t, cfg.Investigations.SLOAlerts.Get(), "no slo_alerts block: no polling")
 	assert.Nil(t, cfg.Investigations.Webhook.Get(), "no webhook block: no notification")
+	assert.Equal(t, configretry.NewDefaultBackOffConfig(), cfg.Investigations.WebhookRetry, "the collector's retry defaults")
 	assert.Equal(t, []component.ID{component.MustNewID("signalstore"), component.MustNewID("correlateapi")}, (&aiExtension{cfg: cfg}).Dependencies())
 	cfg.ServerConfig.NetAddr.Endpoint = "localhost:8081"
 	assert.Equal(t, []component.ID{component.MustNewID("signalstore")}, (&aiExtension{cfg: cfg}).Dependencies(), "own server")

@@ -91,7 +91,7 @@ func (e *aiExtension) Start(ctx context.Context, host component.Host) (err error
 		if err != nil {
 			return fmt.Errorf("ai: investigations::webhook: %w", err)
 		}
-		n = &notifier{endpoint: wh.Endpoint, client: client, linkBase: e.cfg.Investigations.LinkBaseURL, logger: logger, tb: e.telemetry}
+		n = newNotifier(wh.Endpoint, client, e.cfg.Investigations.WebhookRetry, e.cfg.Investigations.LinkBaseURL, logger, e.telemetry)
 	}
 	a.investigations = newInvestigator(a, n)
 	if err := a.investigations.start(ctx); err != nil {

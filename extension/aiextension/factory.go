@@ -7,6 +7,7 @@ import (
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/config/confighttp"
 	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/extension"
 
 	"github.com/ollystack/ollystack/extension/aiextension/internal/metadata"
@@ -43,6 +44,10 @@ func createDefaultConfig() component.Config {
 			ServiceLabels: []string{"service", "service_name", "service.name", "job"},
 			SLOAlerts:     configoptional.Default(SLOAlertsConfig{PollInterval: 30 * time.Second}),
 			Webhook:       configoptional.Default(defaultWebhookConfig()),
+			// The collector's exporter defaults (5s growing 1.5× up to 30s,
+			// for 5m) suit a chat message too: an outage of a few minutes is
+			// bridged, and the message is not hours late.
+			WebhookRetry: configretry.NewDefaultBackOffConfig(),
 		},
 		NLQ: NLQConfig{MaxRows: 1000, MaxWindow: 7 * 24 * time.Hour, CatalogRefresh: time.Minute},
 	}

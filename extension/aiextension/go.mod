@@ -11,6 +11,7 @@ replace github.com/ollystack/ollystack/extension/signalstoreextension => ../sign
 replace github.com/ollystack/ollystack/processor/correlationprocessor => ../../processor/correlationprocessor
 
 require (
+	github.com/cenkalti/backoff/v7 v7.0.0
 	github.com/ollystack/ollystack/extension/signalstoreextension v0.0.0-00010101000000-000000000000
 	github.com/ollystack/ollystack/internal/httpapi v0.0.0
 	github.com/ollystack/ollystack/pkg/analysis v0.0.0
@@ -22,6 +23,7 @@ require (
 	go.opentelemetry.io/collector/component/componenttest v0.161.0
 	go.opentelemetry.io/collector/config/confighttp v0.161.0
 	go.opentelemetry.io/collector/config/configoptional v1.67.0
+	go.opentelemetry.io/collector/config/configretry v1.67.0
 	go.opentelemetry.io/collector/confmap v1.67.0
 	go.opentelemetry.io/collector/extension v1.67.0
 	go.opentelemetry.io/collector/extension/extensioncapabilities v0.161.0

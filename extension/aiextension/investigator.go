@@ -59,8 +59,8 @@ func newInvestigator(a *api, n *notifier) *investigator {
 	}
 }
 
-// start resumes the unfinished investigations and starts the workers and
-// the sweep; they stop when the API's routes are stopped.
+// start resumes the unfinished investigations and starts the workers, the
+// sweep and the notifier; they stop when the API's routes are stopped.
 func (iv *investigator) start(ctx context.Context) error {
 	// At start, "running" means interrupted by a shutdown or a crash.
 	if err := iv.requeue(ctx, statusPending, statusRunning); err != nil {
@@ -72,6 +72,13 @@ func (iv *investigator) start(ctx context.Context) error {
 	}
 	iv.workers.Add(1)
 	go iv.sweep()
+	if iv.notifier != nil {
+		iv.workers.Add(1)
+		go func() {
+			defer iv.workers.Done()
+			iv.notifier.run(iv.ctx)
+		}()
+	}
 	return nil
 }
 
@@ -230,7 +237,7 @@ func (iv *investigator) run(id string) {
 	}
 	iv.api.telemetry.Investigations.Add(context.Background(), 1, investigationOutcome(inv.Status))
 	if iv.notifier != nil {
-		iv.notifier.notify(iv.ctx, inv)
+		iv.notifier.notify(inv) // queued: retries do not hold this worker
 	}
 }
 

@@ -15,6 +15,7 @@ const (
 	MetricLLMCalls         = "otelcol_ai_llm_calls"
 	MetricInvestigations   = "otelcol_ai_investigations"
 	MetricWebhookCalls     = "otelcol_ai_webhook_calls"
+	MetricWebhookRetries   = "otelcol_ai_webhook_retries"
 	MetricQuestions        = "otelcol_ai_questions"
 )
 
@@ -33,8 +34,11 @@ type TelemetryBuilder struct {
 	// Investigations counts ended investigations by status (finished,
 	// failed).
 	Investigations metric.Int64Counter
-	// WebhookCalls counts completion notifications by outcome (ok, error).
+	// WebhookCalls counts completion notifications by final outcome (ok;
+	// error: refused or retries exhausted; dropped: shutdown or queue full).
 	WebhookCalls metric.Int64Counter
+	// WebhookRetries counts webhook attempts sent again after a failure.
+	WebhookRetries metric.Int64Counter
 	// Questions counts natural-language questions by who read them
 	// (parser, model) or why none was answered (not_understood,
 	// invalid_model_output, model_error).
@@ -75,9 +79,14 @@ func NewTelemetryBuilder(settings component.TelemetrySettings) (*TelemetryBuilde
 		return nil, fmt.Errorf("create %s: %w", MetricInvestigations, err)
 	}
 	if tb.WebhookCalls, err = meter.Int64Counter(MetricWebhookCalls,
-		metric.WithDescription("Number of investigation webhook notifications, by outcome."),
+		metric.WithDescription("Number of investigation webhook notifications, by final outcome (ok, error, dropped)."),
 		metric.WithUnit("{call}")); err != nil {
 		return nil, fmt.Errorf("create %s: %w", MetricWebhookCalls, err)
+	}
+	if tb.WebhookRetries, err = meter.Int64Counter(MetricWebhookRetries,
+		metric.WithDescription("Number of investigation webhook attempts sent again after a network error, 408, 429 or 5xx."),
+		metric.WithUnit("{retry}")); err != nil {
+		return nil, fmt.Errorf("create %s: %w", MetricWebhookRetries, err)
 	}
 	if tb.Questions, err = meter.Int64Counter(MetricQuestions,
 		metric.WithDescription("Number of natural-language questions, by source of the query or reason for no answer."),
