@@ -27,9 +27,11 @@ const (
 // with 15 attributes per span, decoded from OTLP protobuf as the receiver
 // does (decoding is not timed). Every iteration uses new trace ids, so cache
 // entries and derived ids are really created. Reported: ns/span, allocs/span,
-// the thread's cpu-ns/span, and x-floor: the processor's CPU time divided by
-// that of the floor (see tracesFloor), run on a copy of the same batch in the
-// same iteration, which cancels most of the noise of a shared machine.
+// the thread's cpu-ns/span, x-floor: the processor's CPU time divided by that
+// of the floor (see tracesFloor), run on a copy of the same batch in the same
+// iteration, which cancels most of the noise of a shared machine, and
+// x-decode: the processor's CPU time per span divided by that of decoding
+// (without its garbage collection), its share of the receiver's work.
 func BenchmarkTraces(b *testing.B) {
 	b.Run("explicit id in correlation_id on every span", func(b *testing.B) {
 		benchmarkTraces(b, func(span int) (string, string) {
@@ -68,7 +70,7 @@ func benchmarkTraces(b *testing.B, idAttribute func(span int) (string, string), 
 	defer runtime.UnlockOSThread()
 	var before, after runtime.MemStats
 	var mallocs uint64
-	var cpu, floorCPU time.Duration
+	var cpu, floorCPU, decodeCPU time.Duration
 	cpuMeasured := true
 	spansTimed := 0
 	b.ResetTimer()
@@ -76,7 +78,9 @@ func benchmarkTraces(b *testing.B, idAttribute func(span int) (string, string), 
 		b.StopTimer()
 		runtime.GC()
 		decode := func() ptrace.Traces {
-			td, err := unmarshaler.UnmarshalTraces(payload)
+			var td ptrace.Traces
+			var err error
+			decodeCPU += cpuTime(func() { td, err = unmarshaler.UnmarshalTraces(payload) })
 			require.NoError(b, err)
 			renumberTraces(td, i)
 			return td
@@ -117,6 +121,9 @@ func benchmarkTraces(b *testing.B, idAttribute func(span int) (string, string), 
 	if cpuMeasured {
 		b.ReportMetric(float64(cpu.Nanoseconds())/float64(spansTimed), "cpu-ns/span")
 		b.ReportMetric(float64(cpu)/float64(floorCPU), "x-floor")
+		// Two whole batches are decoded per run.
+		decodeNsPerSpan := float64(decodeCPU.Nanoseconds()) / float64(2*b.N*benchSpans)
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(spansTimed)/decodeNsPerSpan, "x-decode")
 	}
 }
 
