@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/config/configoptional"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/ollystack/ollystack/extension/aiextension/internal/metadata"
@@ -359,15 +358,6 @@ func (a *api) deterministicKind(t *testing.T, id, kind string) *analyzeResponse 
 // llmCalls returns the LLM call count with the given attributes.
 func llmCalls(t *testing.T, srv *server, provider, outcome string) int64 {
 	t.Helper()
-	m, err := srv.telemetry.GetMetric(metadata.MetricLLMCalls)
-	if err != nil {
-		return 0
-	}
-	want := attribute.NewSet(attribute.String("gen_ai.provider.name", provider), attribute.String("outcome", outcome))
-	for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
-		if dp.Attributes.Equals(&want) {
-			return dp.Value
-		}
-	}
-	return 0
+	return counterValue(t, srv.telemetry, metadata.MetricLLMCalls,
+		attribute.NewSet(attribute.String("gen_ai.provider.name", provider), attribute.String("outcome", outcome)))
 }
