@@ -72,8 +72,8 @@ func (cfg *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("attribute must be at most %d bytes", maxNameLength))
 	}
 	errs = append(errs, cfg.validatePrefix()...)
-	errs = append(errs, validateNames("extract_from_headers", cfg.ExtractFromHeaders, isHeaderName, strings.ToLower)...)
-	errs = append(errs, validateNames("extract_from_attributes", cfg.ExtractFromAttributes, func(string) bool { return true }, nil)...)
+	errs = append(errs, validateNames("extract_from_headers", cfg.ExtractFromHeaders, baggageHeader, isHeaderName, strings.ToLower)...)
+	errs = append(errs, validateNames("extract_from_attributes", cfg.ExtractFromAttributes, headerAttributePrefix+baggageHeader, func(string) bool { return true }, nil)...)
 	if !cfg.EnrichSpans && !cfg.EnrichLogs && !cfg.EnrichMetrics {
 		errs = append(errs, errors.New("enrich_spans, enrich_logs and enrich_metrics are all false: the processor would change nothing"))
 	}
@@ -82,6 +82,8 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.Cache.TTL <= 0 {
 		errs = append(errs, fmt.Errorf("cache.ttl must be positive, got %s", cfg.Cache.TTL))
+	} else if cfg.Cache.TTL > idcache.MaxTTL {
+		errs = append(errs, fmt.Errorf("cache.ttl must be at most %s, got %s", idcache.MaxTTL, cfg.Cache.TTL))
 	}
 	return errors.Join(errs...)
 }
@@ -100,9 +102,12 @@ func (cfg *Config) validatePrefix() []error {
 	return nil
 }
 
-// validateNames rejects empty, overlong, malformed and duplicate names;
-// normalize (may be nil) defines which names count as duplicates.
-func validateNames(option string, names []string, wellFormed func(string) bool, normalize func(string) string) []error {
+// validateNames rejects empty, overlong, malformed and duplicate names, and
+// the name of the baggage header (any case): read as one id, a whole baggage
+// header such as "correlation_id=abc" passes as an id, and it would hide the
+// member lookup of extract_from_baggage. normalize (may be nil) defines which
+// names count as duplicates.
+func validateNames(option string, names []string, baggage string, wellFormed func(string) bool, normalize func(string) string) []error {
 	var errs []error
 	seen := make(map[string]bool, len(names))
 	for i, name := range names {
@@ -117,6 +122,8 @@ func validateNames(option string, names []string, wellFormed func(string) bool, 
 			errs = append(errs, fmt.Errorf("%s[%d] must be at most %d bytes", option, i, maxNameLength))
 		case !wellFormed(name):
 			errs = append(errs, fmt.Errorf("%s[%d] %q is not a valid name", option, i, name))
+		case strings.EqualFold(name, baggage):
+			errs = append(errs, fmt.Errorf("%s[%d] %q is the W3C baggage header, whose members extract_from_baggage reads", option, i, name))
 		case seen[key]:
 			errs = append(errs, fmt.Errorf("%s[%d] %q is listed twice", option, i, name))
 		}

@@ -60,6 +60,7 @@ func TestLoadConfig(t *testing.T) {
 				"extract_from_headers[1] must not be empty",
 				`extract_from_headers[2] "bad header" is not a valid name`,
 				`extract_from_headers[3] "x-correlation-id" is listed twice`,
+				`extract_from_headers[4] "Baggage" is the W3C baggage header, whose members extract_from_baggage reads`,
 			},
 		},
 		{
@@ -67,6 +68,7 @@ func TestLoadConfig(t *testing.T) {
 			errors: []string{
 				"extract_from_attributes[1] must not be empty",
 				`extract_from_attributes[2] "correlation_id" is listed twice`,
+				`extract_from_attributes[3] "http.request.header.baggage" is the W3C baggage header, whose members extract_from_baggage reads`,
 			},
 		},
 		{
@@ -104,9 +106,13 @@ func TestValidateLimits(t *testing.T) {
 	cfg := createDefaultConfig().(*Config)
 	cfg.IDPrefix = string(make([]byte, 200))
 	cfg.Cache.MaxTraces = 20_000_000
+	// Expiry times are Unix nanoseconds: so long a ttl would overflow them
+	// and expire every entry at once.
+	cfg.Cache.TTL = 2_500_000 * time.Hour
 	err := cfg.Validate()
 	assert.ErrorContains(t, err, "id_prefix must be at most 93 bytes")
 	assert.ErrorContains(t, err, "cache.max_traces must be between 1 and 10000000, got 20000000")
+	assert.ErrorContains(t, err, "cache.ttl must be at most 8760h0m0s, got 2500000h0m0s")
 
 	cfg = createDefaultConfig().(*Config)
 	cfg.GenerateIfMissing = false

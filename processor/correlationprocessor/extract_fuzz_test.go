@@ -43,7 +43,7 @@ func FuzzExtractID(f *testing.F) {
 				t.Fatalf("%s returned id %q with verdict %d", where, id, verdict)
 			}
 		}
-		id, verdict := lookupJSONBody(input, c.bodyKeys)
+		id, verdict := lookupJSONBody(input, c.bodyKeys, pcommon.TraceID{1})
 		check("json body", id, verdict)
 		id, verdict = lookupBaggage(input, m.baggageKeys)
 		check("baggage", id, verdict)

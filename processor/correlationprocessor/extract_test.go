@@ -57,14 +57,18 @@ func TestLookupJSONBody(t *testing.T) {
 		{`{"correlation_id":"` + strings.Repeat("a", 200) + `"}`, "", correlationid.Rejected},
 		{`{"msg":"unterminated`, "", correlationid.Absent},
 		{`{"correl\u0061tion_id":"escaped-key"}`, "", correlationid.Absent},
+		// An id derived from the record's trace is skipped, not taken as explicit.
+		{`{"correlation_id":"` + derivedID(1) + `","request_id":"explicit"}`, "explicit", correlationid.Accepted},
+		{`{"correlation_id":"` + derivedID(1) + `"}`, "", correlationid.Absent},
+		{`{"correlation_id":"` + derivedID(2) + `"}`, derivedID(2), correlationid.Accepted},
 	}
 	for _, tt := range tests {
-		id, verdict := lookupJSONBody(tt.body, keys)
+		id, verdict := lookupJSONBody(tt.body, keys, testTraceID(1))
 		assert.Equal(t, tt.verdict, verdict, tt.body)
 		assert.Equal(t, tt.id, id, tt.body)
 	}
 	beyond := `{"pad":"` + strings.Repeat("x", maxJSONBodyScan) + `","correlation_id":"late"}`
-	_, verdict := lookupJSONBody(beyond, keys)
+	_, verdict := lookupJSONBody(beyond, keys, testTraceID(1))
 	assert.Equal(t, correlationid.Absent, verdict, "fields beyond the scan limit are not read")
 }
 

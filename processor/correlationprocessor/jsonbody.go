@@ -14,8 +14,10 @@ const maxJSONBodyScan = 64 << 10
 // string fields of a JSON object body. It does not allocate: fields are
 // scanned in place and nested values are skipped, not decoded. Bodies that are
 // not JSON objects give Absent; a matching field whose value needs unescaping
-// cannot be a valid id and gives Rejected.
-func lookupJSONBody(body string, keys []source) (string, correlationid.Verdict) {
+// cannot be a valid id and gives Rejected. An id derived from traceID was
+// written by an earlier hop that knew no explicit id: it is skipped, so that a
+// lower-ranked explicit id still counts.
+func lookupJSONBody(body string, keys []source, traceID [16]byte) (string, correlationid.Verdict) {
 	if len(body) > maxJSONBodyScan {
 		body = body[:maxJSONBodyScan]
 	}
@@ -51,7 +53,9 @@ func lookupJSONBody(body string, keys []source) (string, correlationid.Verdict) 
 				} else {
 					switch id, verdict := correlationid.Check(value); verdict {
 					case correlationid.Accepted:
-						bestRank, bestID = rank, id
+						if !correlationid.IsDerivedFrom(id, traceID) {
+							bestRank, bestID = rank, id
+						}
 					case correlationid.Rejected:
 						rejected = true
 					}

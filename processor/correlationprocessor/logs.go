@@ -56,19 +56,18 @@ func (c *correlator) findInBody(m *match, body pcommon.Value, traceID pcommon.Tr
 	case pcommon.ValueTypeMap:
 		found := c.matcher.find(body.Map(), traceID)
 		id, verdict = found.id, correlationid.Absent
+		// A field holding no string (or an empty one) is no id, as in a
+		// JSON body; only an invalid string is rejected.
 		if id != "" {
 			verdict = correlationid.Accepted
-		} else if found.rejected || found.targetInvalid {
+		} else if found.rejected {
 			verdict = correlationid.Rejected
 		}
 	case pcommon.ValueTypeStr:
 		if !looksLikeJSONObject(body.Str()) {
 			return
 		}
-		id, verdict = lookupJSONBody(body.Str(), c.bodyKeys)
-		if verdict == correlationid.Accepted && correlationid.IsDerivedFrom(id, traceID) {
-			return
-		}
+		id, verdict = lookupJSONBody(body.Str(), c.bodyKeys, traceID)
 	default:
 		return
 	}

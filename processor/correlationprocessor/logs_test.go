@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/ollystack/ollystack/processor/correlationprocessor/internal/metadata"
 )
 
 func TestLogRules(t *testing.T) {
@@ -23,20 +25,45 @@ func TestLogRules(t *testing.T) {
 		logSpec{name: "hostile body", trace: 3, body: `{"correlation_id":"<img src=x>"}`},
 		logSpec{name: "escaped body", trace: 3, body: `{"correlation_id":"a\"b"}`},
 		logSpec{name: "broken json", body: `{"correlation_id":`},
+		// An id derived upstream for the record's own trace is not explicit,
+		// in a JSON body as in a map body: a lower-ranked explicit id wins.
+		logSpec{name: "json body derived upstream", trace: 4, body: `{"correlation_id":"` + derivedID(4) + `","request_id":"below-json"}`},
+		logSpec{name: "map body derived upstream", trace: 4, body: map[string]any{"correlation_id": derivedID(4), "request_id": "below-map"}},
 		logSpec{name: "nothing"},
 	))
 	assert.Equal(t, map[string]string{
-		"attribute":            "log-own",
-		"json body":            "from-json",
-		"map body":             "from-map",
-		"attribute beats body": "attr",
-		"by trace id":          "req-1",
-		"derived":              derivedID(2),
-		"hostile body":         derivedID(3),
-		"escaped body":         derivedID(3),
-		"broken json":          absent,
-		"nothing":              absent,
+		"attribute":                  "log-own",
+		"json body":                  "from-json",
+		"map body":                   "from-map",
+		"attribute beats body":       "attr",
+		"by trace id":                "req-1",
+		"derived":                    derivedID(2),
+		"hostile body":               derivedID(3),
+		"escaped body":               derivedID(3),
+		"broken json":                absent,
+		"json body derived upstream": "below-json",
+		"map body derived upstream":  "below-map",
+		"nothing":                    absent,
 	}, got)
+}
+
+// TestLogBodyOutcomes: a body field that holds no string is no id, whether the
+// body is a map or JSON text; only an invalid string counts as rejected.
+func TestLogBodyOutcomes(t *testing.T) {
+	p := newPipelines(t, defaultConfig())
+	ctx := context.Background()
+	got := p.consumeLogs(t, ctx, makeLogs(t,
+		logSpec{name: "map int", trace: 2, body: map[string]any{"correlation_id": 42}},
+		logSpec{name: "map empty", trace: 2, body: map[string]any{"correlation_id": ""}},
+		logSpec{name: "map nested", trace: 2, body: map[string]any{"correlation_id": map[string]any{"id": "x"}}},
+		logSpec{name: "json int", trace: 2, body: `{"correlation_id":42}`},
+		logSpec{name: "map hostile", trace: 2, body: map[string]any{"correlation_id": "<x>"}},
+	))
+	for name, id := range got {
+		assert.Equal(t, derivedID(2), id, name)
+	}
+	assert.Equal(t, map[string]int64{"logs/derived": 4, "logs/rejected": 1},
+		sumByAttributes(t, p, metadata.MetricItems, metadata.AttributeSignal, metadata.AttributeOutcome))
 }
 
 func TestLogsDoNotWriteTheCache(t *testing.T) {

@@ -43,6 +43,11 @@ const idChunkSize = correlationid.MaxLength
 // MaxTraces bounds max_traces so a typo cannot preallocate gigabytes.
 const MaxTraces = 10_000_000
 
+// MaxTTL bounds the ttl: expiry times are Unix nanoseconds, and now + ttl
+// must not overflow them (it would from about 235 years on, expiring every
+// entry at once).
+const MaxTTL = 365 * 24 * time.Hour
+
 // Eviction tells why an entry left the cache to make room.
 type Eviction uint8
 
