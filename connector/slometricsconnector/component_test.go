@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/connector/connectortest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
+	"go.opentelemetry.io/collector/pdata/pmetric"
 
 	"github.com/ollystack/ollystack/connector/slometricsconnector/internal/metadata"
 )
@@ -64,4 +65,47 @@ func TestCreateRejectsBadConfig(t *testing.T) {
 	shared := &sharedEngines{byConfig: map[*Config]*sharedEngine{}}
 	_, _, err = shared.acquire(set, "not a config")
 	assert.ErrorContains(t, err, "unexpected config type")
+}
+
+// blockingMetrics is a downstream that holds every batch until its context
+// ends, like an exporter retrying with its queue disabled.
+type blockingMetrics struct {
+	consumertest.MetricsSink
+	entered chan struct{}
+}
+
+func (b *blockingMetrics) ConsumeMetrics(ctx context.Context, _ pmetric.Metrics) error {
+	select {
+	case b.entered <- struct{}{}:
+	default:
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(time.Minute):
+		return nil
+	}
+}
+
+// TestShutdownCancelsBlockedFlush: Shutdown must not wait for a downstream
+// that holds a flush; the flush's context ends with Shutdown.
+func TestShutdownCancelsBlockedFlush(t *testing.T) {
+	cfg := testConfig()
+	cfg.FlushInterval = time.Millisecond
+	next := &blockingMetrics{entered: make(chan struct{}, 1)}
+	c, err := NewFactory().CreateTracesToMetrics(context.Background(), connectortest.NewNopSettings(metadata.Type), cfg, next)
+	require.NoError(t, err)
+	require.NoError(t, c.Start(context.Background(), componenttest.NewNopHost()))
+	<-next.entered
+
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() { done <- c.Shutdown(context.Background()) }()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("Shutdown waits for a flush held downstream")
+	}
+	assert.Less(t, time.Since(start), 5*time.Second)
 }

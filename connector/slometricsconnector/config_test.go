@@ -144,3 +144,28 @@ func TestREADMEExample(t *testing.T) {
 	require.NoError(t, confmap.Validate(cfg))
 	assert.NotEmpty(t, cfg.(*Config).SLOs)
 }
+
+// TestHighestBurnRateIsReachable: a burn rate of exactly 1/(1 - target),
+// i.e. every event bad, can be reached and fires at runtime, so Validate must
+// accept it; float rounding of 1 - 0.99 must not make it "unreachable".
+func TestHighestBurnRateIsReachable(t *testing.T) {
+	for _, tt := range []struct{ target, burnRate float64 }{
+		{99, 100}, {95, 20}, {98, 50}, {99.5, 200}, {90, 10}, {80, 5},
+	} {
+		slo := testSLO()
+		slo.Target = tt.target
+		slo.Window = "7d"
+		slo.Alerts = []AlertConfig{{Name: "all-bad", Severity: "page", LongWindow: "1h", ShortWindow: "5m", BurnRate: tt.burnRate}}
+		cfg := testConfig(slo)
+		require.NoError(t, cfg.Validate(), "target %v, burn rate %v", tt.target, tt.burnRate)
+
+		te := newTestEngine(t, cfg)
+		te.feed("checkout", 0, 10)
+		reports, _ := te.evaluateNow()
+		assert.True(t, alertOf(t, reports[0], "all-bad").firing, "target %v: every event bad reaches %v", tt.target, tt.burnRate)
+	}
+	slo := testSLO()
+	slo.Target = 99
+	slo.Alerts = []AlertConfig{{Name: "too-fast", LongWindow: "1h", ShortWindow: "5m", BurnRate: 100.5}}
+	assert.ErrorContains(t, testConfig(slo).Validate(), "burn_rate 100.5 can never be reached with target 99%")
+}

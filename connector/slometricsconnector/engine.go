@@ -28,8 +28,11 @@ type sloState struct {
 	minutes *ring
 	// hours covers the SLO window, for the SLI ratio and the error budget.
 	hours *ring
-	// good and bad count every event since the state began (cumulative sums).
+	// good and bad count every event since startedAt (cumulative sums). The
+	// start is per SLO: an SLO whose saved state is dropped on restore
+	// restarts at zero and must not claim the saved start time.
 	good, bad uint64
+	startedAt time.Time
 	badEvents badEventRing
 	// firing is indexed like def.alerts.
 	firing []bool
@@ -70,7 +73,8 @@ type engine struct {
 	mu        sync.Mutex
 	slos      []*sloState
 	byService map[string][]*sloState
-	// startedAt is the start time of the cumulative sums.
+	// startedAt is when the state began, restored from a snapshot; each SLO
+	// keeps the start of its own cumulative sums in sloState.startedAt.
 	startedAt time.Time
 	metrics   consumer.Metrics
 	logs      consumer.Logs
@@ -82,8 +86,10 @@ type engine struct {
 	// which shutdown waits for while holding it.
 	lifecycle sync.Mutex
 	running   bool
-	stop      chan struct{}
-	done      chan struct{}
+	// stop ends the flush loop and cancels the context of a flush in
+	// progress, so a downstream that blocks cannot hold Shutdown.
+	stop context.CancelFunc
+	done chan struct{}
 }
 
 func newEngine(set component.TelemetrySettings, id component.ID, cfg *Config, now func() time.Time) (*engine, error) {
@@ -113,6 +119,7 @@ func newEngine(set component.TelemetrySettings, id component.ID, cfg *Config, no
 			return nil, fmt.Errorf("slometrics: slo %q: %w", cfg.SLOs[i].Name, err)
 		}
 		s := newSLOState(def)
+		s.startedAt = e.startedAt
 		e.slos = append(e.slos, s)
 		e.byService[def.service] = append(e.byService[def.service], s)
 	}
@@ -215,23 +222,25 @@ func (e *engine) start(ctx context.Context, host component.Host) error {
 		e.client = client
 		e.mu.Unlock()
 	}
-	e.stop = make(chan struct{})
+	// The loop must not depend on Start's context, which ends with Start.
+	loopCtx, stop := context.WithCancel(context.Background())
+	e.stop = stop
 	e.done = make(chan struct{})
 	e.running = true
-	go e.flushLoop(e.stop, e.done)
+	go e.flushLoop(loopCtx, e.done)
 	return nil
 }
 
-func (e *engine) flushLoop(stop <-chan struct{}, done chan<- struct{}) {
+func (e *engine) flushLoop(ctx context.Context, done chan<- struct{}) {
 	defer close(done)
 	ticker := time.NewTicker(e.interval)
 	defer ticker.Stop()
 	for {
 		select {
-		case <-stop:
+		case <-ctx.Done():
 			return
 		case <-ticker.C:
-			if err := e.flush(context.Background()); err != nil {
+			if err := e.flush(ctx); err != nil && ctx.Err() == nil {
 				e.logger.Warn("Failed to flush SLO metrics and alerts", zap.Error(err))
 			}
 		}
@@ -247,7 +256,7 @@ func (e *engine) shutdown(ctx context.Context) error {
 		return nil
 	}
 	e.running = false
-	close(e.stop)
+	e.stop()
 	<-e.done
 	e.mu.Lock()
 	client := e.client

@@ -2,6 +2,7 @@ package slometricsconnector
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -288,4 +289,37 @@ func TestConcurrentConsumeAndFlush(t *testing.T) {
 	defer te.mu.Unlock()
 	assert.Equal(t, uint64(4*200*50), te.slos[0].good)
 	assert.Equal(t, uint64(4*200*50), te.slos[0].bad)
+}
+
+// TestHugeCorrelationIDsAreNotKept: correlation ids are at most 128 bytes
+// (processor/correlationprocessor/correlationid). A client's bad spans with
+// huge correlation_id values must not be copied into the ring of recent bad
+// events, where 128 of them per SLO would be held, emitted as exemplars and
+// alert attributes, and saved on every flush.
+func TestHugeCorrelationIDsAreNotKept(t *testing.T) {
+	te := newTestEngine(t, testConfig())
+	huge := strings.Repeat("x", 1<<20)
+	td := spans("checkout", 0, badEventRingSize)
+	ss := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+	for i := 0; i < ss.Len(); i++ {
+		ss.At(i).Attributes().PutStr(attrCorrelationID, huge)
+	}
+	ss.At(0).Attributes().PutEmptyMap(attrCorrelationID).PutStr("k", huge)
+	ok := td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().AppendEmpty()
+	spans("checkout", 0, 1).ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).CopyTo(ok)
+	ok.Attributes().PutStr(attrCorrelationID, "olly-abc-0123456789")
+	te.consume(context.Background(), td)
+
+	te.mu.Lock()
+	data, err := te.marshalState()
+	events := te.slos[0].badEvents.recent(0, badEventRingSize)
+	te.mu.Unlock()
+	require.NoError(t, err)
+	require.Len(t, events, badEventRingSize, "the spans still count and are remembered")
+	assert.Equal(t, "olly-abc-0123456789", events[0].correlationID, "a real id is kept")
+	for _, ev := range events[1:] {
+		assert.Zero(t, len(ev.correlationID), "an oversized id is not kept")
+	}
+	assert.Less(t, len(data), 64<<10, "the saved state stays small")
+	assert.Equal(t, uint64(badEventRingSize+1), te.slos[0].bad)
 }

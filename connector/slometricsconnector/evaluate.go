@@ -93,7 +93,7 @@ func (e *engine) evaluate(now time.Time) []sloReport {
 
 func (e *engine) evaluateSLO(s *sloState, now time.Time) sloReport {
 	def := s.def
-	r := sloReport{def: def, good: s.good, bad: s.bad, startedAt: e.startedAt, exemplars: map[time.Duration][]badEvent{}}
+	r := sloReport{def: def, good: s.good, bad: s.bad, startedAt: s.startedAt, exemplars: map[time.Duration][]badEvent{}}
 	r.windowGood, r.windowBad = s.sloWindowCounts(now)
 	r.budgetRemaining = budgetRemaining(r.windowGood, r.windowBad, def.objective)
 	rates := map[time.Duration]windowRate{}

@@ -13,6 +13,13 @@ import (
 // for the correlation ids of alert logs.
 const badEventRingSize = 128
 
+// maxCorrelationIDLength is the longest correlation id kept, the bound of
+// processor/correlationprocessor/correlationid.MaxLength. A longer value is
+// no id the correlation processor wrote; keeping it would let a client's
+// spans hold badEventRingSize huge strings per SLO, emitted as exemplars
+// and alert attributes and saved on every flush.
+const maxCorrelationIDLength = 128
+
 // badEvent names one bad span.
 type badEvent struct {
 	at            pcommon.Timestamp // when the connector counted it
@@ -38,8 +45,10 @@ func (r *badEventRing) add(e badEvent) {
 func newBadEvent(at pcommon.Timestamp, span ptrace.Span) badEvent {
 	e := badEvent{at: at, traceID: span.TraceID(), spanID: span.SpanID(), duration: spanDuration(span)}
 	if v, ok := span.Attributes().Get(attrCorrelationID); ok {
-		// Cloned so a kept event does not pin the whole request in memory.
-		e.correlationID = strings.Clone(v.AsString())
+		if id := v.AsString(); len(id) <= maxCorrelationIDLength {
+			// Cloned so a kept event does not pin the whole request in memory.
+			e.correlationID = strings.Clone(id)
+		}
 	}
 	return e
 }

@@ -204,7 +204,9 @@ func compileAlert(cfg *AlertConfig, slo *sloDef) (alertDef, error) {
 	}
 	if math.IsNaN(cfg.BurnRate) || cfg.BurnRate <= 0 {
 		errs = append(errs, fmt.Errorf("burn_rate must be positive, got %v", cfg.BurnRate))
-	} else if budget := 1 - slo.objective; slo.objective > 0 && slo.objective < 1 && cfg.BurnRate*budget > 1 {
+	} else if budget := 1 - slo.objective; slo.objective > 0 && slo.objective < 1 && !reaches(1/budget, cfg.BurnRate) {
+		// Compared as the alert compares at runtime: every event bad gives
+		// 1/budget, which float rounding may put a hair below the burn rate.
 		errs = append(errs, fmt.Errorf("burn_rate %v can never be reached with target %v%%: the highest burn rate is %.4g", cfg.BurnRate, slo.objective*100, 1/budget))
 	}
 	return a, errors.Join(errs...)

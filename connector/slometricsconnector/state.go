@@ -35,11 +35,14 @@ type snapshot struct {
 
 type sloSnapshot struct {
 	// Fingerprint drops the state of an SLO whose definition changed.
-	Fingerprint string           `json:"fingerprint"`
-	Good        uint64           `json:"good"`
-	Bad         uint64           `json:"bad"`
-	Minutes     []bucketSnapshot `json:"minutes"`
-	Hours       []bucketSnapshot `json:"hours"`
+	Fingerprint string `json:"fingerprint"`
+	Good        uint64 `json:"good"`
+	Bad         uint64 `json:"bad"`
+	// StartedAt is the start of Good and Bad; 0 in older snapshots, whose
+	// SLOs all started at snapshot.StartedAt.
+	StartedAt int64            `json:"started_at,omitempty"`
+	Minutes   []bucketSnapshot `json:"minutes"`
+	Hours     []bucketSnapshot `json:"hours"`
 	// Firing names the firing alerts, so a restart neither repeats their
 	// firing record nor forgets to resolve them.
 	Firing    []string        `json:"firing,omitempty"`
@@ -68,6 +71,7 @@ func (e *engine) marshalState() ([]byte, error) {
 			Fingerprint: s.def.fingerprint(),
 			Good:        s.good,
 			Bad:         s.bad,
+			StartedAt:   s.startedAt.UnixNano(),
 			Minutes:     bucketSnapshots(s.minutes),
 			Hours:       bucketSnapshots(s.hours),
 		}
@@ -114,6 +118,8 @@ func (e *engine) unmarshalState(data []byte) error {
 	if snap.StartedAt != 0 {
 		e.startedAt = time.Unix(0, snap.StartedAt)
 	}
+	// SLOs left fresh below keep the start time of this run: their counts
+	// restart at zero.
 	var errs []error
 	for _, s := range e.slos {
 		ss, ok := snap.SLOs[s.def.name]
@@ -126,6 +132,14 @@ func (e *engine) unmarshalState(data []byte) error {
 		}
 		fresh := newSLOState(s.def)
 		fresh.good, fresh.bad = ss.Good, ss.Bad
+		switch {
+		case ss.StartedAt != 0:
+			fresh.startedAt = time.Unix(0, ss.StartedAt)
+		case snap.StartedAt != 0:
+			fresh.startedAt = time.Unix(0, snap.StartedAt)
+		default:
+			fresh.startedAt = s.startedAt
+		}
 		for _, b := range ss.Minutes {
 			fresh.minutes.add(b.Slot, b.Good, b.Bad)
 		}

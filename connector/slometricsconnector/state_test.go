@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/connector/connectortest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/ollystack/ollystack/connector/slometricsconnector/internal/metadata"
 )
@@ -228,4 +229,85 @@ func (m *memoryStorage) Close(context.Context) error {
 	defer m.mu.Unlock()
 	m.closed = true
 	return nil
+}
+
+// TestRestoreKeepsCumulativeStartPerSLO: an SLO whose saved state is dropped
+// (definition changed) or absent (new SLO) restarts its cumulative counts at
+// zero, so its start time must be the new run's, not the snapshot's: a
+// cumulative series that drops to zero under an unchanged start time breaks
+// monotonicity for every backend. A restored SLO keeps the saved start.
+func TestRestoreKeepsCumulativeStartPerSLO(t *testing.T) {
+	kept, changed := testSLO(), testSLO()
+	kept.Name, changed.Name = "kept", "changed"
+	src := newTestEngine(t, testConfig(kept, changed))
+	src.feed("checkout", 100, 0)
+	src.mu.Lock()
+	data, err := src.marshalState()
+	src.mu.Unlock()
+	require.NoError(t, err)
+	// Both engines' fake clocks start at the same time: date the snapshot a
+	// day earlier so that a saved start and a new one differ.
+	savedStart := src.startedAt.Add(-24 * time.Hour)
+	data = redateSnapshot(t, data, savedStart)
+
+	changed.SLI.HTTPServerErrors = true // a new definition: its counts start afresh
+	added := testSLO()
+	added.Name = "added"
+	dst := newTestEngine(t, testConfig(kept, changed, added))
+	dst.clock.Advance(time.Hour)
+	dst.mu.Lock()
+	require.NoError(t, dst.unmarshalState(data))
+	dst.mu.Unlock()
+	require.NoError(t, dst.flush(context.Background()))
+
+	events := findMetric(t, dst.metrics.AllMetrics()[0], metricEvents).Sum().DataPoints()
+	starts := map[string]pcommon.Timestamp{}
+	values := map[string]int64{}
+	for i := 0; i < events.Len(); i++ {
+		dp := events.At(i)
+		name, _ := dp.Attributes().Get(attrSLOName)
+		outcome, _ := dp.Attributes().Get(attrOutcome)
+		if outcome.Str() == "good" {
+			starts[name.Str()] = dp.StartTimestamp()
+			values[name.Str()] = dp.IntValue()
+		}
+	}
+	assert.Equal(t, int64(100), values["kept"])
+	assert.Equal(t, pcommon.NewTimestampFromTime(savedStart), starts["kept"], "restored counts keep their start")
+	for _, fresh := range []string{"changed", "added"} {
+		assert.Zero(t, values[fresh], fresh)
+		assert.NotEqual(t, pcommon.NewTimestampFromTime(savedStart), starts[fresh],
+			"%s restarts at zero, so its start time must be new", fresh)
+	}
+
+	// The per-SLO start survives another restart.
+	dst.mu.Lock()
+	data, err = dst.marshalState()
+	dst.mu.Unlock()
+	require.NoError(t, err)
+	again := newTestEngine(t, testConfig(kept, changed, added))
+	again.mu.Lock()
+	require.NoError(t, again.unmarshalState(data))
+	again.mu.Unlock()
+	before, _ := dst.evaluateNow()
+	after, _ := again.evaluateNow()
+	for i := range before {
+		assert.True(t, before[i].startedAt.Equal(after[i].startedAt), before[i].def.name)
+	}
+}
+
+// redateSnapshot sets every start time of a snapshot to start.
+func redateSnapshot(t *testing.T, data []byte, start time.Time) []byte {
+	t.Helper()
+	var raw map[string]any
+	require.NoError(t, json.Unmarshal(data, &raw))
+	raw["started_at"] = start.UnixNano()
+	for _, slo := range raw["slos"].(map[string]any) {
+		if _, ok := slo.(map[string]any)["started_at"]; ok {
+			slo.(map[string]any)["started_at"] = start.UnixNano()
+		}
+	}
+	out, err := json.Marshal(raw)
+	require.NoError(t, err)
+	return out
 }
