@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ohler55/ojg/jp"
 	"github.com/ohler55/ojg/oj"
@@ -89,11 +90,19 @@ func (f *assertionFailure) Error() string {
 // or huge response cannot bloat logs.
 const maxActualLen = 256
 
+// truncate also makes s valid UTF-8, as string attributes must be: a cut
+// never splits a character, and bytes of a body in another encoding become
+// U+FFFD.
 func truncate(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= maxActualLen {
 		return s
 	}
-	return s[:maxActualLen] + "…"
+	cut := maxActualLen
+	for cut > maxActualLen-utf8.UTFMax && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func (a *assertion) evaluate(r *response) *assertionFailure {

@@ -21,7 +21,10 @@ type checkRunner interface {
 // schedule tells when a check runs next.
 type schedule interface {
 	first(now time.Time) time.Time
-	next(now time.Time) time.Time
+	// next is the run after the one planned for planned, which ended at
+	// now: counting from the plan, not from the end, keeps the run time
+	// from stretching the period.
+	next(planned, now time.Time) time.Time
 }
 
 // intervalSchedule runs every interval plus up to jitter. The first run
@@ -33,8 +36,14 @@ type intervalSchedule struct {
 
 func (s intervalSchedule) first(now time.Time) time.Time { return now.Add(s.randomJitter()) }
 
-func (s intervalSchedule) next(now time.Time) time.Time {
-	return now.Add(s.interval + s.randomJitter())
+func (s intervalSchedule) next(planned, now time.Time) time.Time {
+	next := planned.Add(s.interval + s.randomJitter())
+	if next.Before(now) {
+		// The run overran its slot: skip the missed runs rather than
+		// start them back to back.
+		next = next.Add((now.Sub(next)/s.interval + 1) * s.interval)
+	}
+	return next
 }
 
 func (s intervalSchedule) randomJitter() time.Duration {
@@ -47,7 +56,15 @@ func (s intervalSchedule) randomJitter() time.Duration {
 type cronSchedule struct{ cron.Schedule }
 
 func (s cronSchedule) first(now time.Time) time.Time { return s.Next(now) }
-func (s cronSchedule) next(now time.Time) time.Time  { return s.Next(now) }
+
+// next counts from the later of the plan and now: a timer that fires a hair
+// before the planned wall-clock time must not run the same slot twice.
+func (s cronSchedule) next(planned, now time.Time) time.Time {
+	if now.Before(planned) {
+		now = planned
+	}
+	return s.Next(now)
+}
 
 // compiledCheck is a validated check ready to run.
 type compiledCheck struct {
@@ -86,7 +103,7 @@ func compileCheck(cfg *CheckConfig, env checkEnv) (*compiledCheck, error) {
 	case typeTCP:
 		c.runner = &tcpRunner{cfg: *cfg.TCP}
 	case typeDNS:
-		c.runner = newDNSRunner(cfg.DNS)
+		c.runner = newDNSRunner(cfg.DNS, cfg.Timeout)
 	case typeTLS:
 		c.runner, err = newTLSRunner(cfg.TLS)
 	case typeBrowser:

@@ -172,10 +172,10 @@ const navigationTimingJS = `(() => {
 })()`
 
 func (b *browserRunner) navigate(ctx context.Context, s *step, url string) *assertionFailure {
-	s.attrs.PutStr("url.full", url)
+	s.attrs.PutStr("url.full", redactURL(url))
 	resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(url))
 	if err != nil {
-		return browserFailure(actionNavigate, "page "+url+" loaded", err)
+		return browserFailure(actionNavigate, "page "+redactURL(url)+" loaded", err)
 	}
 	if resp != nil {
 		s.attrs.PutInt("http.response.status_code", resp.Status)

@@ -2,9 +2,12 @@ package syntheticsreceiver // import "github.com/ollystack/ollystack/receiver/sy
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/miekg/dns"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -17,11 +20,14 @@ type dnsRunner struct {
 	client *dns.Client
 }
 
-func newDNSRunner(cfg *DNSCheckConfig) *dnsRunner {
+// newDNSRunner bounds a query by the check's timeout: without Timeout the
+// client would give up after its own 2-second default however long the
+// check's timeout.
+func newDNSRunner(cfg *DNSCheckConfig, timeout time.Duration) *dnsRunner {
 	return &dnsRunner{
 		cfg:    *cfg,
 		qtype:  dns.StringToType[cfg.recordType()],
-		client: &dns.Client{Net: cfg.protocol()},
+		client: &dns.Client{Net: cfg.protocol(), Timeout: timeout},
 	}
 }
 
@@ -33,8 +39,17 @@ func (d *dnsRunner) run(ctx context.Context, r *run) *assertionFailure {
 
 	msg := new(dns.Msg)
 	msg.SetQuestion(dns.Fqdn(d.cfg.Name), d.qtype)
-	reply, _, err := d.client.ExchangeContext(ctx, msg, d.cfg.Server)
+	reply, err := d.exchange(ctx, msg)
 	if err != nil {
+		// The connection's deadline is the run's and may fire just before
+		// the context ends, or the context's end closes the connection:
+		// either way the run ran out of time, which requestFailure says.
+		var netErr net.Error
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			err = fmt.Errorf("%w: %w", ctxErr, err)
+		} else if errors.As(err, &netErr) && netErr.Timeout() {
+			err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+		}
 		return s.finish(requestFailure("a DNS reply", err))
 	}
 	s.attrs.PutStr("dns.response.code", dns.RcodeToString[reply.Rcode])
@@ -53,6 +68,21 @@ func (d *dnsRunner) run(ctx context.Context, r *run) *assertionFailure {
 		}
 	}
 	return s.finish(nil)
+}
+
+// exchange sends the query and reads the reply. The client only takes the
+// context's deadline; closing the connection when the context ends also
+// lets Shutdown interrupt a query.
+func (d *dnsRunner) exchange(ctx context.Context, msg *dns.Msg) (*dns.Msg, error) {
+	conn, err := d.client.DialContext(ctx, d.cfg.Server)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	reply, _, err := d.client.ExchangeWithConnContext(ctx, msg, conn)
+	return reply, err
 }
 
 // answerValues returns the data of the answers of the asked type, without

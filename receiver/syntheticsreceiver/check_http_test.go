@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -259,4 +260,76 @@ func TestStartFailsOnMissingCAFile(t *testing.T) {
 	err = r.Start(t.Context(), nil)
 	require.ErrorContains(t, err, `synthetics check "api": read ca_file`)
 	require.NoError(t, r.Shutdown(t.Context()))
+}
+
+// TestCredentialsInURLDoNotReachTelemetry: basic-auth credentials written in
+// a check's URL (https://user:password@host/) are sent to the target, but
+// url.full on the span carries them redacted, as the semantic conventions
+// require: spans go to every trace backend and to whoever can read them.
+func TestCredentialsInURLDoNotReachTelemetry(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, password, ok := r.BasicAuth()
+		if !ok || user != "canary" || password != "s3cret" {
+			w.WriteHeader(http.StatusUnauthorized)
+		}
+	}))
+	defer srv.Close()
+	withCreds := strings.Replace(srv.URL, "http://", "http://canary:s3cret@", 1) + "/health?x=1"
+
+	t.Run("http", func(t *testing.T) {
+		s, _ := startReceiver(t, oneCheck(CheckConfig{Name: "auth", Type: typeHTTP, HTTP: &HTTPCheckConfig{
+			HTTPRequestConfig: HTTPRequestConfig{URL: withCreds},
+			Assertions:        []AssertionConfig{{Status: "200"}},
+		}}))
+		spans := s.firstRun(t)
+		assert.Equal(t, ptrace.StatusCodeOk, spans[1].Status().Code(), "the credentials still reach the target")
+		url := attrStr(spans[1].Attributes(), "url.full")
+		assert.NotContains(t, url, "s3cret")
+		assert.Equal(t, strings.Replace(withCreds, "canary:s3cret", "REDACTED:REDACTED", 1), url)
+	})
+
+	t.Run("multistep", func(t *testing.T) {
+		s, _ := startReceiver(t, oneCheck(CheckConfig{Name: "auth-journey", Type: typeMultistep, Multistep: &MultistepCheckConfig{
+			Variables: map[string]string{"password": "s3cret"},
+			Steps: []StepConfig{{Name: "health",
+				HTTPRequestConfig: HTTPRequestConfig{URL: strings.Replace(withCreds, "s3cret", "${password}", 1)},
+				Assertions:        []AssertionConfig{{Status: "200"}},
+			}},
+		}}))
+		spans := s.firstRun(t)
+		assert.Equal(t, ptrace.StatusCodeOk, spans[1].Status().Code())
+		assert.NotContains(t, attrStr(spans[1].Attributes(), "url.full"), "s3cret")
+	})
+
+	t.Run("browser step name", func(t *testing.T) {
+		step := BrowserStepConfig{Action: actionNavigate, URL: withCreds}
+		assert.NotContains(t, step.stepName(), "s3cret")
+		assert.Equal(t, "navigate "+srv.URL+"/health?x=1", strings.Replace(step.stepName(), "REDACTED:REDACTED@", "", 1))
+	})
+}
+
+// TestFailureTextIsValidUTF8: the actual value quoted in a failure is cut to
+// maxActualLen bytes; the cut must not split a character, and a body that is
+// not UTF-8 (Latin-1, binary) must not put invalid UTF-8 into string
+// attributes, which protobuf decoders of OTLP reject.
+func TestFailureTextIsValidUTF8(t *testing.T) {
+	for name, body := range map[string]string{
+		"multi-byte characters": strings.Repeat("€", 200),
+		"latin-1 body":          "caf\xe9 ferm\xe9",
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				_, _ = io.WriteString(w, body)
+			}))
+			defer srv.Close()
+			s, _ := startReceiver(t, oneCheck(CheckConfig{Name: "text", Type: typeHTTP, HTTP: &HTTPCheckConfig{
+				HTTPRequestConfig: HTTPRequestConfig{URL: srv.URL},
+				Assertions:        []AssertionConfig{{BodyContains: "open"}},
+			}}))
+			actual := attrStr(s.waitFailureLog(t).Attributes(), "actual")
+			assert.True(t, utf8.ValidString(actual), "%q", actual)
+			assert.LessOrEqual(t, len(actual), maxActualLen+len("…"))
+			assert.True(t, utf8.ValidString(s.firstRun(t)[1].Status().Message()))
+		})
+	}
 }

@@ -1,10 +1,12 @@
 package syntheticsreceiver
 
 import (
+	"crypto/tls"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -109,4 +111,64 @@ func TestMultistepMissingExtractionStopsJourney(t *testing.T) {
 	assert.Equal(t, "login", attrStr(rec.Attributes(), attrStepName))
 	assert.Equal(t, "extract token", attrStr(rec.Attributes(), "assertion"))
 	assert.Len(t, s.firstRun(t), 2, "later steps do not run")
+}
+
+// TestMultistepOverTLSReportsOnePointPerSeries: every step of a journey to
+// one HTTPS host observes the same certificate. The run's batch must hold one
+// synthetics.tls.days_left point per server, not one per step: points with
+// the same attributes and timestamp (and values a few microseconds apart)
+// are duplicate samples, which Prometheus rejects.
+func TestMultistepOverTLSReportsOnePointPerSeries(t *testing.T) {
+	cert := newTestCert(t, 10*24*time.Hour)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{cert.tls}, MinVersion: tls.VersionTLS12}
+	srv.StartTLS()
+	defer srv.Close()
+
+	steps := []StepConfig{
+		{Name: "home", HTTPRequestConfig: HTTPRequestConfig{URL: srv.URL + "/"}},
+		{Name: "cart", HTTPRequestConfig: HTTPRequestConfig{URL: srv.URL + "/cart"}},
+		{Name: "pay", HTTPRequestConfig: HTTPRequestConfig{URL: srv.URL + "/pay"}},
+	}
+	s, _ := startReceiver(t, oneCheck(CheckConfig{Name: "shop", Type: typeMultistep, Multistep: &MultistepCheckConfig{
+		TLS: ClientTLSConfig{CAFile: cert.caFile}, Steps: steps,
+	}}))
+	ms := s.waitMetrics(t)
+	assert.Equal(t, int64(1), successValue(t, ms), s.logs.AllLogs())
+	days, ok := findMetric(ms, metricTLSDaysLeft)
+	require.True(t, ok)
+	require.Equal(t, 1, days.Gauge().DataPoints().Len(), "one point per server")
+	assert.Equal(t, "127.0.0.1", attrStr(days.Gauge().DataPoints().At(0).Attributes(), "server.address"))
+	assert.InDelta(t, 10.0, days.Gauge().DataPoints().At(0).DoubleValue(), 0.1)
+}
+
+// TestRepeatedStepNamesShareOneHistogramPoint: steps of one run with the same
+// name (a browser journey clicking "#next" twice) are one series of
+// synthetics.step.duration; the run reports one point with a count per name,
+// not several points with the same attributes and timestamp.
+func TestRepeatedStepNamesShareOneHistogramPoint(t *testing.T) {
+	rn := newRun(&compiledCheck{name: "wizard", typ: typeBrowser}, "lab", time.Now())
+	for _, name := range []string{"navigate", "click #next", "click #next", "click #next"} {
+		rn.startStep(name, ptrace.SpanKindInternal).finish(nil)
+	}
+	rn.end = time.Now()
+	ms := rn.metrics().ResourceMetrics().At(0).ScopeMetrics().At(0).Metrics()
+	steps, ok := findMetric(ms, metricStepDuration)
+	require.True(t, ok)
+	points := steps.Histogram().DataPoints()
+	require.Equal(t, 2, points.Len())
+	counts := map[string]uint64{}
+	for i := 0; i < points.Len(); i++ {
+		dp := points.At(i)
+		counts[attrStr(dp.Attributes(), attrStepName)] = dp.Count()
+		var inBuckets uint64
+		for _, c := range dp.BucketCounts().AsRaw() {
+			inBuckets += c
+		}
+		assert.Equal(t, dp.Count(), inBuckets)
+		assert.LessOrEqual(t, dp.Min(), dp.Max())
+	}
+	assert.Equal(t, map[string]uint64{"navigate": 1, "click #next": 3}, counts)
+	spans := rn.traces().ResourceSpans().At(0).ScopeSpans().At(0).Spans()
+	assert.Equal(t, 5, spans.Len(), "every step keeps its own span")
 }

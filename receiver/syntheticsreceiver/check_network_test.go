@@ -13,6 +13,8 @@ import (
 	"github.com/miekg/dns"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumertest"
 )
 
 // pingServer answers "PING" lines with "+PONG" like Redis, and stays silent
@@ -191,5 +193,75 @@ func TestTLSCheck(t *testing.T) {
 		rec := s.waitFailureLog(t)
 		assert.Equal(t, "handshake", attrStr(rec.Attributes(), "assertion"))
 		assert.Contains(t, attrStr(rec.Attributes(), "actual"), "certificate")
+	})
+}
+
+// slowDNSServer answers every A query for slow.test. after delay, or never
+// when delay is negative.
+func slowDNSServer(t *testing.T, delay time.Duration) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
+	stop := make(chan struct{})
+	handler := dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		if delay < 0 {
+			return
+		}
+		select {
+		case <-time.After(delay):
+		case <-stop:
+			return
+		}
+		reply := new(dns.Msg)
+		reply.SetReply(req)
+		rr, _ := dns.NewRR("slow.test. 60 IN A 192.0.2.7")
+		reply.Answer = append(reply.Answer, rr)
+		_ = w.WriteMsg(reply)
+	})
+	started := make(chan struct{})
+	srv := &dns.Server{PacketConn: pc, Handler: handler, NotifyStartedFunc: func() { close(started) }}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.ActivateAndServe()
+	}()
+	<-started
+	t.Cleanup(func() {
+		close(stop)
+		_ = srv.Shutdown()
+		<-done
+	})
+	return pc.LocalAddr().String()
+}
+
+// TestDNSCheckTimeout: the check's timeout bounds a DNS query, not the DNS
+// library's own 2-second default; a query that runs out of time says so.
+func TestDNSCheckTimeout(t *testing.T) {
+	t.Run("a slow answer within the timeout passes", func(t *testing.T) {
+		server := slowDNSServer(t, 2500*time.Millisecond)
+		s, _ := startReceiver(t, oneCheck(CheckConfig{Name: "slow-dns", Type: typeDNS, Timeout: 10 * time.Second,
+			DNS: &DNSCheckConfig{Server: server, Name: "slow.test", Expect: []string{"192.0.2.7"}}}))
+		assert.Equal(t, int64(1), successValue(t, s.waitMetrics(t)), s.logs.AllLogs())
+	})
+
+	t.Run("no answer times out", func(t *testing.T) {
+		server := slowDNSServer(t, -1)
+		s, _ := startReceiver(t, oneCheck(CheckConfig{Name: "mute-dns", Type: typeDNS, Timeout: 300 * time.Millisecond,
+			DNS: &DNSCheckConfig{Server: server, Name: "slow.test"}}))
+		assert.Contains(t, attrStr(s.waitFailureLog(t).Attributes(), "actual"), "timed out")
+	})
+
+	t.Run("shutdown interrupts a query", func(t *testing.T) {
+		server := slowDNSServer(t, -1)
+		cfg := oneCheck(CheckConfig{Name: "mute-dns", Type: typeDNS, Timeout: time.Minute,
+			DNS: &DNSCheckConfig{Server: server, Name: "slow.test"}})
+		r, err := NewFactory().CreateMetrics(t.Context(), settingsForTest(), cfg, new(consumertest.MetricsSink))
+		require.NoError(t, err)
+		require.NoError(t, r.Start(t.Context(), componenttest.NewNopHost()))
+		time.Sleep(100 * time.Millisecond) // the query is under way
+		start := time.Now()
+		require.NoError(t, r.Shutdown(t.Context()))
+		// Without the interruption Shutdown waits for the minute's timeout.
+		assert.Less(t, time.Since(start), 10*time.Second)
 	})
 }

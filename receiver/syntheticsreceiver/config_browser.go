@@ -78,7 +78,7 @@ func (s *BrowserStepConfig) stepName() string {
 		return s.Name
 	}
 	if s.Action == actionNavigate {
-		return "navigate " + s.URL
+		return "navigate " + redactURL(s.URL)
 	}
 	return s.Action + " " + s.Selector
 }

@@ -133,13 +133,22 @@ func (r *run) metrics() pmetric.Metrics {
 	defer r.mu.Unlock()
 	if len(r.steps) > 0 {
 		stepDur := newHistogram(ms, metricStepDuration, "Duration of one step or request of a synthetic check run.")
+		// Steps of the same name (a journey clicking "#next" twice) are one
+		// series: one point counting them all, not duplicate points.
+		byName := make(map[string]pmetric.HistogramDataPoint, len(r.steps))
 		for _, s := range r.steps {
 			if s.end.IsZero() {
 				continue
 			}
-			p := addHistogramPoint(stepDur, start, ts, s.end.Sub(s.start).Seconds())
+			seconds := s.end.Sub(s.start).Seconds()
+			if p, ok := byName[s.name]; ok {
+				observeHistogram(p, seconds)
+				continue
+			}
+			p := addHistogramPoint(stepDur, start, ts, seconds)
 			putMetricAttributes(p.Attributes(), r)
 			p.Attributes().PutStr(attrStepName, s.name)
+			byName[s.name] = p
 		}
 	}
 	if len(r.tlsDays) > 0 {
@@ -180,16 +189,29 @@ func addHistogramPoint(h pmetric.Histogram, start, ts pcommon.Timestamp, seconds
 	dp.SetMax(seconds)
 	dp.ExplicitBounds().FromRaw(durationBounds)
 	counts := make([]uint64, len(durationBounds)+1)
-	bucket := len(durationBounds)
-	for i, b := range durationBounds {
-		if seconds <= b {
-			bucket = i
-			break
-		}
-	}
-	counts[bucket] = 1
+	counts[durationBucket(seconds)] = 1
 	dp.BucketCounts().FromRaw(counts)
 	return dp
+}
+
+// observeHistogram adds one more duration to a point of addHistogramPoint.
+func observeHistogram(dp pmetric.HistogramDataPoint, seconds float64) {
+	dp.SetCount(dp.Count() + 1)
+	dp.SetSum(dp.Sum() + seconds)
+	dp.SetMin(min(dp.Min(), seconds))
+	dp.SetMax(max(dp.Max(), seconds))
+	bucket := durationBucket(seconds)
+	dp.BucketCounts().SetAt(bucket, dp.BucketCounts().At(bucket)+1)
+}
+
+// durationBucket is the index of the durationBounds bucket of seconds.
+func durationBucket(seconds float64) int {
+	for i, b := range durationBounds {
+		if seconds <= b {
+			return i
+		}
+	}
+	return len(durationBounds)
 }
 
 func boolToInt(b bool) int64 {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -87,7 +88,7 @@ type outgoingRequest struct {
 func doHTTP(ctx context.Context, client *http.Client, r *run, stepName string, out outgoingRequest) (*response, *step, *assertionFailure) {
 	s := r.startStep(stepName, ptrace.SpanKindClient)
 	s.attrs.PutStr("http.request.method", out.method)
-	s.attrs.PutStr("url.full", out.url)
+	s.attrs.PutStr("url.full", redactURL(out.url))
 
 	var body io.Reader
 	if out.body != "" {
@@ -129,6 +130,23 @@ func doHTTP(ctx context.Context, client *http.Client, r *run, stepName string, o
 	s.attrs.PutInt("http.response.status_code", int64(resp.StatusCode))
 	s.attrs.PutInt("http.response.body.size", int64(len(data)))
 	return res, s, nil
+}
+
+// redactURL hides the credentials of a URL written as
+// https://user:password@host/, as the semantic conventions of url.full ask:
+// the request still sends them, telemetry does not carry them. Other URLs
+// are returned as they are.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, hasPassword := u.User.Password(); hasPassword {
+		u.User = url.UserPassword("REDACTED", "REDACTED")
+	} else {
+		u.User = url.User("REDACTED")
+	}
+	return u.String()
 }
 
 func daysLeft(cert *x509.Certificate, now time.Time) float64 {

@@ -138,7 +138,8 @@ func (r *syntheticsReceiver) Shutdown(ctx context.Context) error {
 }
 
 func (r *syntheticsReceiver) schedule(ctx context.Context, c *compiledCheck) {
-	timer := time.NewTimer(time.Until(c.schedule.first(time.Now())))
+	planned := c.schedule.first(time.Now())
+	timer := time.NewTimer(time.Until(planned))
 	defer timer.Stop()
 	for {
 		select {
@@ -147,7 +148,8 @@ func (r *syntheticsReceiver) schedule(ctx context.Context, c *compiledCheck) {
 		case <-timer.C:
 		}
 		r.execute(ctx, c)
-		timer.Reset(time.Until(c.schedule.next(time.Now())))
+		planned = c.schedule.next(planned, time.Now())
+		timer.Reset(time.Until(planned))
 	}
 }
 

@@ -133,7 +133,7 @@ func TestSchedules(t *testing.T) {
 		first := every.first(now)
 		assert.False(t, first.Before(now))
 		assert.False(t, first.After(now.Add(10*time.Second)))
-		next := every.next(now)
+		next := every.next(now, now)
 		assert.False(t, next.Before(now.Add(time.Minute)))
 		assert.False(t, next.After(now.Add(70*time.Second)))
 	}
@@ -143,7 +143,18 @@ func TestSchedules(t *testing.T) {
 	require.NoError(t, err)
 	cronSched := cronSchedule{sched}
 	assert.Equal(t, time.Date(2026, 1, 1, 10, 5, 0, 0, time.UTC), cronSched.first(now))
-	assert.Equal(t, time.Date(2026, 1, 1, 10, 5, 0, 0, time.UTC), cronSched.next(now))
+	assert.Equal(t, time.Date(2026, 1, 1, 10, 5, 0, 0, time.UTC), cronSched.next(now, now))
+
+	// The next run counts from the planned start, not from the end of a
+	// run; a run that overran its slot skips the missed ones.
+	steady := intervalSchedule{interval: 10 * time.Second}
+	assert.Equal(t, now.Add(10*time.Second), steady.next(now, now.Add(3*time.Second)), "a 3s run does not delay the next")
+	assert.Equal(t, now.Add(30*time.Second), steady.next(now, now.Add(25*time.Second)), "a 25s run skips two slots")
+	assert.Equal(t, now.Add(10*time.Second), steady.next(now, now.Add(10*time.Second)), "a run ending on the next slot starts it")
+	// A cron timer that fires a hair early by the wall clock runs the
+	// slot once.
+	slot := time.Date(2026, 1, 1, 10, 5, 0, 0, time.UTC)
+	assert.Equal(t, time.Date(2026, 1, 1, 10, 10, 0, 0, time.UTC), cronSched.next(slot, slot.Add(-time.Millisecond)))
 }
 
 func TestHistogramBucket(t *testing.T) {
@@ -158,4 +169,24 @@ func TestHistogramBucket(t *testing.T) {
 
 func settingsForTest() receiver.Settings {
 	return receivertest.NewNopSettings(metadata.Type)
+}
+
+// TestIntervalRunsDoNotDriftWithRunTime: runs start every interval however
+// long each takes; a slow target must not stretch the period (500ms here)
+// by its response time (250ms), which would thin out the runs exactly when
+// the target is in trouble. The margins leave room for a loaded machine: a
+// run would have to take twice as long to skip a slot.
+func TestIntervalRunsDoNotDriftWithRunTime(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { time.Sleep(250 * time.Millisecond) }))
+	defer srv.Close()
+	s, _ := startReceiver(t, oneCheck(CheckConfig{Name: "steady", Type: typeHTTP, Interval: 500 * time.Millisecond,
+		HTTP: &HTTPCheckConfig{HTTPRequestConfig: HTTPRequestConfig{URL: srv.URL}}}))
+	require.Eventually(t, func() bool { return len(s.traces.AllTraces()) >= 5 }, 20*time.Second, 10*time.Millisecond)
+	starts := make([]time.Time, 5)
+	for i, td := range s.traces.AllTraces()[:5] {
+		starts[i] = td.ResourceSpans().At(0).ScopeSpans().At(0).Spans().At(0).StartTimestamp().AsTime()
+	}
+	// Without drift the fifth run starts 4 × 500ms = 2s after the first;
+	// drifting by the run time, 4 × 750ms = 3s.
+	assert.Less(t, starts[4].Sub(starts[0]), 2500*time.Millisecond, "run starts: %v", starts)
 }

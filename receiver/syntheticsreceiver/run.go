@@ -101,10 +101,19 @@ func (r *run) propagationHeaders(s *step) [3][2]string {
 	}
 }
 
+// observeTLS keeps one observation per server, the fewest days left: the
+// steps of a journey to one host see its certificate once each, and several
+// points of one series in a batch would be duplicate samples.
 func (r *run) observeTLS(server string, daysLeft float64) {
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := range r.tlsDays {
+		if r.tlsDays[i].server == server {
+			r.tlsDays[i].daysLeft = min(r.tlsDays[i].daysLeft, daysLeft)
+			return
+		}
+	}
 	r.tlsDays = append(r.tlsDays, tlsObservation{server: server, daysLeft: daysLeft})
-	r.mu.Unlock()
 }
 
 func (r *run) succeeded() bool { return r.failure == nil }
