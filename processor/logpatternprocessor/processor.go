@@ -2,6 +2,7 @@ package logpatternprocessor // import "github.com/ollystack/ollystack/processor/
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -118,6 +119,7 @@ func (p *logPatternProcessor) processLogs(ctx context.Context, ld plog.Logs) (pl
 // and returns the events they trigger appended to events.
 func (p *logPatternProcessor) processResource(rl plog.ResourceLogs, now time.Time, counts *batchCounts, events []templateEvent) []templateEvent {
 	service := serviceName(rl.Resource())
+	key := serviceKey(service)
 	var miner *logpattern.Miner // looked up with the first minable record
 	sls := rl.ScopeLogs()
 	for j := 0; j < sls.Len(); j++ {
@@ -134,7 +136,7 @@ func (p *logPatternProcessor) processResource(rl plog.ResourceLogs, now time.Tim
 				continue
 			}
 			if miner == nil {
-				miner = p.miners.get(service)
+				miner = p.miners.get(key)
 			}
 			match := miner.Add(msg)
 			counts.mined++
@@ -142,7 +144,7 @@ func (p *logPatternProcessor) processResource(rl plog.ResourceLogs, now time.Tim
 				counts.created++
 			}
 			p.setAttributes(lr, match)
-			events = p.observe(service, match, now, counts, events)
+			events = p.observe(service, key, match, now, counts, events)
 		}
 	}
 	return events
@@ -157,8 +159,9 @@ func (p *logPatternProcessor) setAttributes(lr plog.LogRecord, match logpattern.
 	}
 }
 
-// observe updates the template's rate and appends the events it triggers.
-func (p *logPatternProcessor) observe(service string, match logpattern.Match, now time.Time, counts *batchCounts, events []templateEvent) []templateEvent {
+// observe updates the template's rate and appends the events it triggers;
+// key is serviceKey(service).
+func (p *logPatternProcessor) observe(service, key string, match logpattern.Match, now time.Time, counts *batchCounts, events []templateEvent) []templateEvent {
 	if p.rates == nil && !(match.New && p.cfg.NewTemplate.Enabled) {
 		return events
 	}
@@ -166,7 +169,7 @@ func (p *logPatternProcessor) observe(service string, match logpattern.Match, no
 	defer p.mu.Unlock()
 	born := match.New
 	if p.rates != nil {
-		r, jumped := p.rates.observe(templateKey{service: service, id: match.ID}, now)
+		r, jumped := p.rates.observe(templateKey{service: key, id: match.ID}, now)
 		// A template joined to an older one of another length is born
 		// with that one's id: not a new template for the reader. Batches of
 		// one service run concurrently, so another record of a new template
@@ -210,6 +213,21 @@ func (p *logPatternProcessor) record(ctx context.Context, c *batchCounts) {
 	if c.jumpEvents > 0 {
 		t.ProcessorLogpatternEvents.Add(ctx, c.jumpEvents, eventJumpAttr)
 	}
+}
+
+// maxServiceKeyBytes bounds the service name that keys a miner and the rate
+// entries of its templates. The rate table keeps max_templates entries, also
+// of services the miners dropped: keys as long as a client's service.name
+// would let that client pin max_templates huge strings.
+const maxServiceKeyBytes = maxNameLength
+
+// serviceKey is service cut to maxServiceKeyBytes, copied so that it does not
+// keep the whole name alive; longer names sharing that prefix share a miner.
+func serviceKey(service string) string {
+	if len(service) <= maxServiceKeyBytes {
+		return service
+	}
+	return strings.Clone(truncate(service, maxServiceKeyBytes))
 }
 
 // serviceName returns the resource's service.name, or "" for records of no

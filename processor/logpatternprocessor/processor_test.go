@@ -2,6 +2,8 @@ package logpatternprocessor
 
 import (
 	"context"
+	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -315,4 +317,34 @@ func TestMinerIsBounded(t *testing.T) {
 	}
 	assert.Equal(t, int64(10), p.miners.templates(), "2 services × 5 templates")
 	assert.Len(t, p.miners.entries(), 2)
+}
+
+// TestHugeServiceNamesDoNotPinMemory: the rate table keeps up to
+// rate_jump.max_templates entries keyed by service, also of services the
+// miners have dropped. Keys built from huge service.name values would pin
+// every one of them (50,000 × whatever a client sends); the key is bounded.
+func TestHugeServiceNamesDoNotPinMemory(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.Miner.MaxServices = 2
+	p := newTestProcessor(t, cfg, newFakeClock())
+	const services, nameBytes = 300, 64 << 10
+
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range services {
+		name := fmt.Sprintf("%06d", i) + strings.Repeat("s", nameBytes)
+		out := process(t, p, newLogs(name, "worker 7 started"))
+		got, _ := out.ResourceLogs().At(0).Resource().Attributes().Get("service.name")
+		require.Equal(t, name, got.Str(), "the record's resource is untouched")
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+
+	assert.Equal(t, services, p.rates.len(), "every service's template is tracked")
+	for key := range p.rates.byKey {
+		assert.LessOrEqual(t, len(key.service), maxServiceKeyBytes)
+	}
+	retained := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	assert.Less(t, retained, int64(services*nameBytes/4), "retained %d bytes for %d services", retained, services)
 }
