@@ -38,26 +38,30 @@ func (a *api) correlatedContext(r *http.Request) (*correlatedContext, *httpapi.E
 }
 
 func (a *api) getCorrelate(w http.ResponseWriter, r *http.Request) *httpapi.Error {
+	// One request_timeout bounds every store read of the answer, the
+	// insights included.
+	ctx, cancel := a.withTimeout(r)
+	defer cancel()
+	r = r.WithContext(ctx)
 	answer, aerr := a.correlatedContext(r)
 	if aerr != nil {
 		return aerr
 	}
 	withInsights := *answer // the cached answer is shared: never write to it
-	withInsights.AIInsights = a.latestInsights(r.Context(), answer.CorrelationID)
+	withInsights.AIInsights = a.latestInsights(ctx, answer.CorrelationID)
 	httpapi.WriteJSON(w, a.logger, http.StatusOK, &withInsights)
 	return nil
 }
 
-// latestInsights reads the newest analysis of the correlation. Insights are
-// an extra: a store without documents, a failed read or a malformed
-// document give the empty insights, never a failed answer.
+// latestInsights reads the newest analysis of the correlation within what
+// is left of the request's timeout. Insights are an extra: a store without
+// documents, a failed or timed-out read or a malformed document give the
+// empty insights, never a failed answer.
 func (a *api) latestInsights(ctx context.Context, id string) aiInsights {
 	empty := aiInsights{Hypotheses: []any{}}
 	if a.docs == nil {
 		return empty
 	}
-	ctx, cancel := context.WithTimeout(ctx, a.cfg.RequestTimeout)
-	defer cancel()
 	docs, err := a.docs.ListDocuments(ctx, signalstore.DocumentFilter{Kind: signalstore.DocumentKindAnalysis, Ref: id, Limit: 1})
 	if err != nil {
 		a.logger.Debug("Reading AI insights failed", zap.String("correlation_id", id), zap.Error(err))

@@ -3,6 +3,7 @@ package correlateapiextension
 import (
 	"context"
 	"net/http"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/ollystack/ollystack/internal/httpapi"
 	"github.com/ollystack/ollystack/pkg/signalstore"
+	"github.com/ollystack/ollystack/pkg/signalstore/embedded"
 )
 
 func TestAIInsightsShowTheLatestAnalysis(t *testing.T) {
@@ -67,4 +69,42 @@ func TestMountServesAnotherExtensionsRoutes(t *testing.T) {
 	r = srv.get(t, "/api/v1/ai/analyze")
 	assert.Equal(t, http.StatusNotFound, r.status)
 	assert.Contains(t, string(r.body), "no such endpoint")
+}
+
+// deadlineStore records the deadlines the API gives its store reads.
+type deadlineStore struct {
+	*embedded.Store
+	mu              sync.Mutex
+	reads, insights time.Time
+}
+
+func (d *deadlineStore) TraceIDsForCorrelation(ctx context.Context, id string, tr signalstore.TimeRange) ([]signalstore.TraceID, error) {
+	d.mu.Lock()
+	d.reads, _ = ctx.Deadline()
+	d.mu.Unlock()
+	return d.Store.TraceIDsForCorrelation(ctx, id, tr)
+}
+
+func (d *deadlineStore) ListDocuments(ctx context.Context, f signalstore.DocumentFilter) ([]signalstore.Document, error) {
+	d.mu.Lock()
+	d.insights, _ = ctx.Deadline()
+	d.mu.Unlock()
+	return d.Store.ListDocuments(ctx, f)
+}
+
+// TestInsightsShareTheRequestTimeout: request_timeout bounds the store reads
+// of one request, the insights read included; a fresh timeout for it let an
+// answer take twice request_timeout, past the server's write_timeout.
+func TestInsightsShareTheRequestTimeout(t *testing.T) {
+	store := &deadlineStore{Store: openStore(t)}
+	sc := newScenario(time.Now().Add(-time.Minute))
+	sc.write(t, store)
+	srv := startServer(t, hostWith(store), func(cfg *Config) { cfg.Cache.MaxEntries = 0 })
+	r := srv.get(t, "/api/v1/correlate/"+sc.id)
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	store.mu.Lock()
+	defer store.mu.Unlock()
+	require.False(t, store.reads.IsZero() || store.insights.IsZero(), "both reads have a deadline")
+	assert.False(t, store.insights.After(store.reads), "insights deadline %s is after the reads' %s",
+		store.insights.Format(time.RFC3339Nano), store.reads.Format(time.RFC3339Nano))
 }

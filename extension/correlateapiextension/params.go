@@ -196,7 +196,7 @@ func parseSince(v string, now time.Time) (time.Time, *httpapi.Error) {
 	if err != nil {
 		return time.Time{}, httpapi.ParamError(paramSince, "must be a duration such as 15m or an RFC 3339 timestamp")
 	}
-	return t, nil
+	return t, checkStorable(paramSince, t)
 }
 
 // parseUntil accepts an RFC 3339 timestamp.
@@ -205,7 +205,17 @@ func parseUntil(v string) (time.Time, *httpapi.Error) {
 	if err != nil {
 		return time.Time{}, httpapi.ParamError(paramUntil, "must be an RFC 3339 timestamp")
 	}
-	return t, nil
+	return t, checkStorable(paramUntil, t)
+}
+
+// checkStorable refuses a bound that stores cannot compare: outside
+// signalstore's MinTime..MaxTime it would wrap around (and year 1 is the zero
+// time, meaning no bound), so the answer would silently be wrong.
+func checkStorable(param string, t time.Time) *httpapi.Error {
+	if t.Before(signalstore.MinTime) || t.After(signalstore.MaxTime) {
+		return httpapi.ParamError(param, "must lie between the years 1678 and 2262")
+	}
+	return nil
 }
 
 func printable(s string) bool {

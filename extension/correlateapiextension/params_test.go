@@ -47,6 +47,13 @@ func TestHostileParametersGet400(t *testing.T) {
 		{"/api/v1/services?since=2020-13-01T00:00:00Z", paramSince},
 		{"/api/v1/services?until=tomorrow", paramUntil},
 		{"/api/v1/services?since=1h&until=2000-01-01T00:00:00Z", paramSince},
+		// Times the store cannot hold as Unix nanoseconds would silently
+		// match nothing (or everything).
+		{"/api/v1/correlations?until=3000-01-01T00:00:00Z", paramUntil},
+		{"/api/v1/correlations?since=1000-01-01T00:00:00Z", paramSince},
+		{"/api/v1/correlations?since=0001-01-01T00:00:00Z", paramSince},
+		{"/api/v1/services?since=2500-01-01T00:00:00Z&until=2500-01-02T00:00:00Z", paramSince},
+		{"/api/v1/services?since=1600-01-01T00:00:00Z&until=1600-01-02T00:00:00Z", paramSince},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path[:min(len(tt.path), 60)], func(t *testing.T) {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -81,12 +82,20 @@ func StoreError(err error) *Error {
 	}
 }
 
-// WriteJSON writes body as the JSON answer with the given status.
+// WriteJSON writes body as the JSON answer with the given status. The body
+// is encoded before the status is sent, so one that cannot be encoded (a
+// non-finite float, say) is answered with a 500, not a 2xx with no body.
 func WriteJSON(w http.ResponseWriter, logger *zap.Logger, status int, body any) {
+	var buf bytes.Buffer
+	if err := json.NewEncoder(&buf).Encode(body); err != nil {
+		logger.Error("Encoding an API response failed", zap.Int("status", status), zap.Error(err))
+		WriteError(w, logger, Internal()) // always encodes
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	if err := json.NewEncoder(w).Encode(body); err != nil {
+	if _, err := w.Write(buf.Bytes()); err != nil {
 		// The client went away mid-answer; nothing left to tell it.
 		logger.Debug("Writing an API response failed", zap.Error(err))
 	}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -167,4 +168,13 @@ func TestServeFailsOnBusyPortAndShutsDown(t *testing.T) {
 	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	require.NoError(t, s.Shutdown(sctx))
+}
+
+func TestWriteJSONUnencodableBodyIs500(t *testing.T) {
+	// A value JSON cannot hold (a histogram's +Inf max, say) must not
+	// become a 200 with an empty body.
+	rec := httptest.NewRecorder()
+	WriteJSON(rec, zap.NewNop(), http.StatusOK, map[string]any{"max": math.Inf(1)})
+	assert.Equal(t, http.StatusInternalServerError, rec.Code)
+	assert.Equal(t, CodeInternal, decodeError(t, rec).Code)
 }

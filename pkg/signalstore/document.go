@@ -14,11 +14,12 @@ import (
 // cannot help.
 var ErrInvalidDocument = errors.New("signalstore: invalid document")
 
-// Every backend stores Updated as Unix nanoseconds, which an int64 holds for
-// these years only.
+// MinTime and MaxTime bound the times a store can hold or compare: every
+// backend keeps them as Unix nanoseconds, which an int64 holds from September
+// 1677 to April 2262 only; outside, a time wraps around.
 var (
-	minDocumentTime = time.Unix(0, -1<<63)
-	maxDocumentTime = time.Unix(0, 1<<63-1)
+	MinTime = time.Unix(0, -1<<63)
+	MaxTime = time.Unix(0, 1<<63-1)
 )
 
 // Validate reports every problem that makes PutDocument refuse the
@@ -39,7 +40,7 @@ func (d Document) Validate() error {
 	switch {
 	case d.Updated.IsZero():
 		errs = append(errs, errors.New("updated is not set"))
-	case d.Updated.Before(minDocumentTime) || d.Updated.After(maxDocumentTime):
+	case d.Updated.Before(MinTime) || d.Updated.After(MaxTime):
 		errs = append(errs, fmt.Errorf("updated %s is outside the years 1678 to 2262 that backends store", d.Updated))
 	}
 	return invalidDocument(errs)

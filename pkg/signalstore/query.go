@@ -307,6 +307,13 @@ func (q *Query) Validate() error {
 	if !q.Start.IsZero() && !q.End.IsZero() && !q.Start.Before(q.End) {
 		errs = append(errs, errors.New("start must be before end"))
 	}
+	// Backends compare Unix nanoseconds, which wrap outside these years.
+	for i, t := range []time.Time{q.Start, q.End} {
+		if !t.IsZero() && (t.Before(MinTime) || t.After(MaxTime)) {
+			errs = append(errs, fmt.Errorf("%s %s: must lie between the years 1678 and 2262",
+				[]string{"start", "end"}[i], t.Format(time.RFC3339)))
+		}
+	}
 	if q.Limit < 0 || q.Limit > MaxQueryLimit {
 		errs = append(errs, fmt.Errorf("limit %d: want 0..%d", q.Limit, MaxQueryLimit))
 	}

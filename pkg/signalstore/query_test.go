@@ -54,6 +54,8 @@ func TestValidateRejects(t *testing.T) {
 		"limit too large":         {`{"signal":"spans","limit":1000000}`, "limit"},
 		"last and start":          {`{"signal":"spans","last":"1h","start":"2026-01-01T00:00:00Z"}`, "excludes"},
 		"start after end":         {`{"signal":"spans","start":"2026-01-02T00:00:00Z","end":"2026-01-01T00:00:00Z"}`, "before end"},
+		"start before 1678":       {`{"signal":"spans","start":"1000-01-01T00:00:00Z"}`, "1678"},
+		"end after 2262":          {`{"signal":"spans","start":"2000-01-01T00:00:00Z","end":"3000-01-01T00:00:00Z"}`, "2262"},
 		"tiny interval":           {`{"signal":"spans","last":"24h","interval":"1s","aggregations":[{"func":"count"}]}`, "buckets"},
 		"bad status":              {`{"signal":"spans","filters":[{"field":"status_code","op":"eq","value":"STATUS_CODE_ERROR"}]}`, "status_code"},
 		"unknown json field":      {`{"signal":"spans","sql":"SELECT 1"}`, "unknown field"},

@@ -28,7 +28,8 @@ type Config struct {
 	// Path is the database file; its directory must exist. The WAL and
 	// shared-memory files live next to it (<path>-wal, <path>-shm).
 	Path string `mapstructure:"path"`
-	// Retention is how long data is kept, by event time. Older rows are
+	// Retention is how long data is kept, from its ingestion (index and
+	// rollup rows by event time, documents by Updated). Older rows are
 	// deleted in small batches between writes.
 	Retention time.Duration `mapstructure:"retention"`
 	// MaxSizeMiB caps the space the data occupies; when it is exceeded the

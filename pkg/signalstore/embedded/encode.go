@@ -328,12 +328,12 @@ func encodeMetrics(md pmetric.Metrics) (b *metricBatch, skipped int) {
 						row.timeUnix, row.startTimeUnix = int64(dp.Timestamp()), int64(dp.StartTimestamp())
 						row.flags = uint32(dp.Flags())
 						row.count, row.sum = dp.Count(), finiteOrZero(dp.Sum())
-						if dp.HasMin() {
-							v := dp.Min()
+						// A non-finite min or max is kept as absent: JSON
+						// cannot carry it (see finiteOrZero).
+						if v := dp.Min(); dp.HasMin() && isFinite(v) {
 							row.min = &v
 						}
-						if dp.HasMax() {
-							v := dp.Max()
+						if v := dp.Max(); dp.HasMax() && isFinite(v) {
 							row.max = &v
 						}
 						buf = appendUintsJSON(buf[:0], dp.BucketCounts().AsRaw())
@@ -369,10 +369,12 @@ func fillNumberPoint(row *metricRow, dp pmetric.NumberDataPoint, buf []byte) []b
 	return buf
 }
 
+func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
 // finiteOrZero maps NaN and ±Inf (which SQLite REAL columns and JSON cannot
 // hold faithfully) to 0.
 func finiteOrZero(v float64) float64 {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
+	if !isFinite(v) {
 		return 0
 	}
 	return v

@@ -106,11 +106,11 @@ func (s *Store) SpansByTraceIDs(ctx context.Context, traceIDs []signalstore.Trac
 }
 
 // queryPerTraceID runs query once for each distinct non-empty trace id,
-// binding the id twice (index table, then signal table) and the time
-// bounds.
-func queryPerTraceID(c *dbConn, traceIDs []signalstore.TraceID, query string, start, end int64, fn func(st *sqlite3.Stmt) error) error {
+// binding the id twice (index table, then signal table), the time bounds
+// and then extra.
+func queryPerTraceID(c *dbConn, traceIDs []signalstore.TraceID, query string, start, end int64, fn func(st *sqlite3.Stmt) error, extra ...any) error {
 	for _, id := range uniqueTraceIDs(traceIDs) {
-		if err := c.query(query, []any{id[:], id[:], start, end}, fn); err != nil {
+		if err := c.query(query, append([]any{id[:], id[:], start, end}, extra...), fn); err != nil {
 			return err
 		}
 	}
@@ -251,6 +251,16 @@ func scanLog(st *sqlite3.Stmt, resources resourceCache) (signalstore.LogRecord, 
 	return l, nil
 }
 
+// logOrderLimit keeps, for a positive limit, the earliest records up to it
+// (in the order of signalstore.SortLogs) while SQLite reads them, so that a
+// limited read holds the limit in memory rather than every matching record.
+func logOrderLimit(limit int) (string, []any) {
+	if limit <= 0 {
+		return "", nil
+	}
+	return ` ORDER BY l.Timestamp, l.TraceId LIMIT ?`, []any{int64(limit)}
+}
+
 func sortAndLimitLogs(logs []signalstore.LogRecord, limit int) []signalstore.LogRecord {
 	signalstore.SortLogs(logs)
 	if limit > 0 && len(logs) > limit {
@@ -264,13 +274,14 @@ func (s *Store) LogsByTraceIDs(ctx context.Context, traceIDs []signalstore.Trace
 	start, end := timeBounds(tr)
 	logs := []signalstore.LogRecord{}
 	resources := resourceCache{}
+	orderLimit, limitArgs := logOrderLimit(limit)
 	err := s.withReader(ctx, func(c *dbConn) error {
 		return queryPerTraceID(c, traceIDs, `SELECT `+logColumns+`
 			FROM ollystack_trace_logs x
 			JOIN otel_logs l ON l.rowid BETWEEN x.FirstRowId AND x.LastRowId
 			LEFT JOIN ollystack_resources r ON r.ResourceId = l.ResourceId
-			WHERE x.TraceId = ? AND l.TraceId = ? AND l.Timestamp >= ? AND l.Timestamp < ?`,
-			start, end, appendScanned(&logs, resources, scanLog))
+			WHERE x.TraceId = ? AND l.TraceId = ? AND l.Timestamp >= ? AND l.Timestamp < ?`+orderLimit,
+			start, end, appendScanned(&logs, resources, scanLog), limitArgs...)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("logs by trace ids: %w", err)
@@ -283,13 +294,14 @@ func (s *Store) LogsByCorrelationID(ctx context.Context, correlationID string, t
 	start, end := timeBounds(tr)
 	logs := []signalstore.LogRecord{}
 	resources := resourceCache{}
+	orderLimit, limitArgs := logOrderLimit(limit)
 	err := s.withReader(ctx, func(c *dbConn) error {
 		return c.query(`SELECT `+logColumns+`
 			FROM ollystack_correlation_logs x
 			JOIN otel_logs l ON l.rowid BETWEEN x.FirstRowId AND x.LastRowId
 			LEFT JOIN ollystack_resources r ON r.ResourceId = l.ResourceId
-			WHERE x.CorrelationId = ? AND l.CorrelationId = ? AND l.Timestamp >= ? AND l.Timestamp < ?`,
-			[]any{correlationID, correlationID, start, end}, appendScanned(&logs, resources, scanLog))
+			WHERE x.CorrelationId = ? AND l.CorrelationId = ? AND l.Timestamp >= ? AND l.Timestamp < ?`+orderLimit,
+			append([]any{correlationID, correlationID, start, end}, limitArgs...), appendScanned(&logs, resources, scanLog))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("logs by correlation id: %w", err)

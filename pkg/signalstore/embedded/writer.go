@@ -114,7 +114,17 @@ func (w *writer) run(requests <-chan *writeRequest, stop <-chan struct{}, done c
 			}
 		}
 		if maintenanceDue {
-			maintenanceDue = w.maintain(func() bool { return len(requests) > 0 })
+			// Maintenance yields between chunks to queued writes and to
+			// Close, so that a long expiry pass never holds up shutdown:
+			// the next start resumes it.
+			maintenanceDue = w.maintain(func() bool {
+				select {
+				case <-stop:
+					return true
+				default:
+					return len(requests) > 0
+				}
+			})
 		}
 	}
 }
