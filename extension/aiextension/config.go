@@ -233,6 +233,8 @@ func (c *InvestigationsConfig) validate() error {
 	if c.LinkBaseURL != "" {
 		if err := checkHTTPURL(c.LinkBaseURL); err != nil {
 			errs = append(errs, fmt.Errorf("investigations::link_base_url: %w", err))
+		} else if len(c.LinkBaseURL) > maxLinkBaseURL {
+			errs = append(errs, fmt.Errorf("investigations::link_base_url: at most %d bytes, got %d", maxLinkBaseURL, len(c.LinkBaseURL)))
 		}
 	}
 	return errors.Join(errs...)

@@ -166,3 +166,11 @@ func TestReadmeExample(t *testing.T) {
 		require.NotNil(t, cfg.LLM.Get(), id.String())
 	}
 }
+
+// TestLinkBaseURLIsBounded: a link longer than a chat message's limit left
+// no room for its text (and cut it at a negative length).
+func TestLinkBaseURLIsBounded(t *testing.T) {
+	cfg := createDefaultConfig().(*Config)
+	cfg.Investigations.LinkBaseURL = "https://ollystack.example.com/" + strings.Repeat("a", 3000)
+	assert.ErrorContains(t, cfg.Validate(), "investigations::link_base_url: at most 1024 bytes, got 3030")
+}

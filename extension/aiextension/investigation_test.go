@@ -221,6 +221,80 @@ func TestInvestigationsSurviveARestart(t *testing.T) {
 	assert.Equal(t, p.Hypotheses, again.Hypotheses)
 }
 
+// TestInterruptedInvestigationsBeyondTheQueueAreResumed: more
+// investigations were running at a crash than the queue holds. Those that
+// do not fit are kept pending for the sweep, not left running for good.
+func TestInterruptedInvestigationsBeyondTheQueueAreResumed(t *testing.T) {
+	store := openStore(t)
+	s := newShop(time.Now())
+	s.write(t, store)
+	now := time.Now().UTC()
+	sc := scope{Service: "gateway", From: s.base.Add(-time.Minute), To: s.base.Add(time.Minute)}
+	var ids []string
+	for i := range 3 {
+		inv := investigation{ID: newInvestigationID(), Status: statusRunning, CreatedAt: now, Attempts: 1, Trigger: trigger{Source: sourceAPI}, Scope: sc}
+		body, err := json.Marshal(inv)
+		require.NoError(t, err)
+		require.NoError(t, store.PutDocument(context.Background(), signalstore.Document{
+			Kind: signalstore.DocumentKindInvestigation, ID: inv.ID, Updated: now.Add(time.Duration(i) * time.Millisecond), Body: body,
+		}))
+		ids = append(ids, inv.ID)
+	}
+
+	srv := startServer(t, hostWith(store), func(cfg *Config) {
+		cfg.Investigations.QueueSize = 1
+		cfg.Investigations.MaxConcurrent = 1
+	})
+	for _, id := range ids[1:] {
+		inv := decode[investigation](t, srv.getPath(t, routeInvestigations+"/"+id))
+		assert.Equal(t, statusPending, inv.Status, "no room in the queue: pending, for the sweep")
+	}
+	first := srv.awaitInvestigation(t, ids[0])
+	assert.Equal(t, statusFinished, first.Status, first.Error)
+
+	iv := srv.ext.api.investigations
+	require.Eventually(t, func() bool {
+		require.NoError(t, iv.requeue(context.Background(), statusPending)) // what the sweep does
+		for _, id := range ids[1:] {
+			inv := decode[investigation](t, srv.getPath(t, routeInvestigations+"/"+id))
+			if inv.Status != statusFinished {
+				return false
+			}
+		}
+		return true
+	}, 20*time.Second, 50*time.Millisecond)
+	for _, id := range ids[1:] {
+		inv := decode[investigation](t, srv.getPath(t, routeInvestigations+"/"+id))
+		assert.Equal(t, 2, inv.Attempts, "run again after the restart")
+	}
+}
+
+// TestInvestigationTooLargeToKeepFails: telemetry can make a result larger
+// than a document the store keeps (here span names of 300 KB). The
+// investigation then ends failed, saying so, instead of staying running.
+func TestInvestigationTooLargeToKeepFails(t *testing.T) {
+	store := openStore(t)
+	s := newShop(time.Now())
+	s.write(t, store)
+	shape := failShape()
+	shape[2].name = "charge " + strings.Repeat("x", 300<<10)
+	s.request(t, store, "olly-fail-long", s.base.Add(time.Second), 0xffe, shape)
+	srv := startServer(t, hostWith(store), nil)
+
+	r := srv.postTo(t, routeInvestigations, `{"correlation_id":"olly-fail-long","from":"`+
+		s.base.Add(-time.Minute).Format(time.RFC3339)+`","to":"`+s.base.Add(time.Minute).Format(time.RFC3339)+`"}`)
+	require.Equal(t, http.StatusAccepted, r.status, string(r.body))
+	inv := srv.awaitInvestigation(t, decode[investigationAccepted](t, r).ID)
+	assert.Equal(t, statusFailed, inv.Status)
+	assert.Contains(t, inv.Error, "too large")
+	assert.False(t, inv.FinishedAt.IsZero())
+	require.NotEmpty(t, inv.Timeline)
+	assert.Equal(t, "investigation failed", inv.Timeline[len(inv.Timeline)-1].Text)
+	for _, e := range inv.Timeline {
+		assert.NotEqual(t, "investigation finished", e.Text)
+	}
+}
+
 // alertmanagerBody is a webhook body as Alertmanager v0.27 sends it.
 func alertmanagerBody(status string, startsAt time.Time) string {
 	return `{
@@ -296,6 +370,38 @@ func TestAlertmanagerWebhookStartsOneInvestigation(t *testing.T) {
 	assert.Contains(t, string(r.body), "version 4")
 }
 
+// TestAlertmanagerServicesAreBounded: the services of a group are kept
+// like its labels, bounded, so a large payload is still an investigation
+// and not a document the store refuses (a 500 Alertmanager retries).
+func TestAlertmanagerServicesAreBounded(t *testing.T) {
+	srv, s := fixture(t, nil)
+	type alert struct {
+		Status   string            `json:"status"`
+		Labels   map[string]string `json:"labels"`
+		StartsAt time.Time         `json:"startsAt"`
+	}
+	alerts := []alert{{Status: "firing", Labels: map[string]string{"alertname": "Many", "service": "gateway"}, StartsAt: s.base}}
+	for i := range 200 {
+		alerts = append(alerts, alert{Status: "firing", StartsAt: s.base,
+			Labels: map[string]string{"alertname": "Many", "service": fmt.Sprintf("%03d", i) + strings.Repeat("<", 1000)}})
+	}
+	var body strings.Builder // as Alertmanager sends it: '<' unescaped
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false)
+	require.NoError(t, enc.Encode(map[string]any{"version": "4", "groupKey": "{}:{alertname=\"Many\"}", "status": "firing", "alerts": alerts}))
+	require.Less(t, body.Len(), maxInvestigationBody)
+
+	r := srv.postTo(t, routeInvestigations, body.String())
+	require.Equal(t, http.StatusAccepted, r.status, string(r.body))
+	inv := decode[investigation](t, srv.getPath(t, routeInvestigations+"/"+decode[investigationAccepted](t, r).ID))
+	assert.Empty(t, inv.Scope.Service, "several services: all of them")
+	assert.LessOrEqual(t, len(inv.Trigger.Services), maxLabels)
+	assert.Equal(t, "gateway", inv.Trigger.Services[0])
+	for _, svc := range inv.Trigger.Services {
+		assert.LessOrEqual(t, len(svc), maxNameLen+len("…"))
+	}
+}
+
 func TestInvestigationRequestsAreValidated(t *testing.T) {
 	srv, _ := fixture(t, nil)
 	for _, tc := range []struct{ body, want string }{
@@ -317,7 +423,8 @@ func TestInvestigationRequestsAreValidated(t *testing.T) {
 
 	r = srv.getPath(t, routeInvestigations+"/inv-0123456789abcdef01234567")
 	assert.Equal(t, http.StatusNotFound, r.status)
-	for _, bad := range []string{"x", "inv-../../etc", "inv-0123456789abcdef0123456z", strings.Repeat("a", 500)} {
+	for _, bad := range []string{"x", "inv-../../etc", "inv-0123456789abcdef0123456z", strings.Repeat("a", 500),
+		"inv-" + strings.Repeat("a", 300) + "0123456789abcdef01234567"} { // longer than any stored id
 		r = srv.getPath(t, routeInvestigations+"/"+bad)
 		assert.Equal(t, http.StatusBadRequest, r.status, bad)
 	}

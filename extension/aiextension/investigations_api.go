@@ -191,7 +191,8 @@ func (a *api) fromAlertmanager(req *alertmanagerPayload, now time.Time) (inv *in
 	var services, fingerprints []string
 	start := firing[0].StartsAt
 	for _, al := range firing {
-		if s := a.serviceOf(al.Labels, req.CommonLabels); s != "" && !slices.Contains(services, s) {
+		// At most maxLabels are kept; two already scope on every service.
+		if s := a.serviceOf(al.Labels, req.CommonLabels); s != "" && len(services) < maxLabels && !slices.Contains(services, s) {
 			services = append(services, s)
 		}
 		if al.StartsAt.Before(start) {
@@ -215,12 +216,16 @@ func (a *api) fromAlertmanager(req *alertmanagerPayload, now time.Time) (inv *in
 		return nil, "", aerr
 	}
 	labels := boundedLabels(firing[0].Labels)
+	named := make([]string, len(services))
+	for i, s := range services {
+		named[i] = truncate(s, maxNameLen)
+	}
 	inv = &investigation{
 		ID:        investigationIDFor(sourceAlertmanager, append([]string{req.GroupKey}, fingerprints...)...),
 		CreatedAt: now,
 		Trigger: trigger{
 			Source: sourceAlertmanager, AlertName: truncate(firing[0].Labels["alertname"], maxNameLen),
-			Severity: truncate(firing[0].Labels["severity"], maxNameLen), StartsAt: start.UTC(), Labels: labels, Services: services,
+			Severity: truncate(firing[0].Labels["severity"], maxNameLen), StartsAt: start.UTC(), Labels: labels, Services: named,
 		},
 		Scope: scope{Service: service, From: from.UTC(), To: now},
 	}
@@ -271,8 +276,9 @@ func boundedLabels(in map[string]string) map[string]string {
 }
 
 // investigationIDPattern is what newInvestigationID and
-// investigationIDFor produce.
-var investigationIDPattern = regexp.MustCompile(`^inv-[a-z_-]*[0-9a-f]{24}$`)
+// investigationIDFor produce; its bound keeps a made-up id within the
+// store's key length, so it is a 400, not a refused read.
+var investigationIDPattern = regexp.MustCompile(`^inv-[a-z_-]{0,32}[0-9a-f]{24}$`)
 
 func (a *api) getInvestigation(w http.ResponseWriter, r *http.Request) *httpapi.Error {
 	id := strings.TrimPrefix(r.URL.Path, routeInvestigations+"/")

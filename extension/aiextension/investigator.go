@@ -83,13 +83,16 @@ func (iv *investigator) start(ctx context.Context) error {
 }
 
 // requeue queues the stored investigations in the given states that this
-// process has not queued, oldest first, while the queue has room.
+// process has not queued, oldest first, while the queue has room. One found
+// running (interrupted by a restart) that does not fit is kept pending, as
+// the sweep queues pending ones only.
 func (iv *investigator) requeue(ctx context.Context, states ...string) error {
 	docs, err := iv.docs.ListDocuments(ctx, signalstore.DocumentFilter{Kind: signalstore.DocumentKindInvestigation, Limit: maxResumed})
 	if err != nil {
 		return fmt.Errorf("reading investigations: %w", err)
 	}
 	slices.Reverse(docs) // oldest first
+	full := false
 	for _, d := range docs {
 		var inv investigation
 		if err := json.Unmarshal(d.Body, &inv); err != nil {
@@ -99,12 +102,21 @@ func (iv *investigator) requeue(ctx context.Context, states ...string) error {
 		if !slices.Contains(states, inv.Status) {
 			continue
 		}
-		if !iv.enqueue(inv.ID) {
+		if !full && iv.enqueue(inv.ID) {
+			if inv.Status == statusRunning {
+				iv.logger.Info("Resuming an investigation interrupted by a restart", zap.String("id", inv.ID))
+			}
+			continue
+		}
+		if !full {
+			full = true
 			iv.logger.Warn("Investigation queue full; investigations stay pending until it has room", zap.String("id", inv.ID))
-			return nil
 		}
 		if inv.Status == statusRunning {
-			iv.logger.Info("Resuming an investigation interrupted by a restart", zap.String("id", inv.ID))
+			inv.Status = statusPending
+			if err := iv.save(ctx, &inv); err != nil {
+				iv.logger.Warn("Keeping an interrupted investigation pending failed; it is resumed at the next start", zap.String("id", inv.ID), zap.Error(err))
+			}
 		}
 	}
 	return nil
@@ -231,7 +243,24 @@ func (iv *investigator) run(id string) {
 		inv.Status = statusFinished
 		inv.addTimeline(now, "investigation", "", "", "investigation finished")
 	}
-	if err := iv.save(context.WithoutCancel(iv.ctx), inv); err != nil {
+	err = iv.save(context.WithoutCancel(iv.ctx), inv)
+	if errors.Is(err, signalstore.ErrInvalidDocument) {
+		// The result is larger than a document the store keeps (telemetry
+		// chose its names): keep the failure instead, so the investigation
+		// does not stay running.
+		iv.logger.Warn("An investigation's result is too large to keep", zap.String("id", id), zap.Error(err))
+		reason := "the result is too large to keep: " + err.Error()
+		if inv.Error != "" {
+			reason = inv.Error + "; " + reason
+		}
+		inv.Status, inv.Error = statusFailed, reason
+		inv.Summary, inv.Narrative, inv.Hypotheses, inv.ServiceRanking, inv.Requests = "", nil, nil, nil, nil
+		inv.Timeline = slices.DeleteFunc(inv.Timeline[:len(inv.Timeline)-1], // the end just added
+			func(e timelineEntry) bool { return e.Kind != "investigation" && e.Kind != "alert" })
+		inv.addTimeline(now, "investigation", "", "", "investigation failed")
+		err = iv.save(context.WithoutCancel(iv.ctx), inv)
+	}
+	if err != nil {
 		iv.logger.Error("Keeping an investigation's result failed", zap.String("id", id), zap.Error(err))
 		return
 	}

@@ -177,6 +177,27 @@ func TestNarrateAnthropic(t *testing.T) {
 	assert.Equal(t, plain.Hypotheses, got.Hypotheses)
 }
 
+// TestLLMRedirectIsNotFollowed: the key travels in a header (Anthropic's
+// x-api-key) that Go's client copies to wherever a redirect points, so a
+// redirect is an error, not a second request carrying the key.
+func TestLLMRedirectIsNotFollowed(t *testing.T) {
+	t.Setenv(testKeyEnv, "ant-key")
+	elsewhere := newFakeModel(t, func(w http.ResponseWriter, r *http.Request, _ []byte, _ int) {
+		assert.Empty(t, r.Header.Get("x-api-key"), "the key reached the redirect's target")
+		_, _ = io.WriteString(w, anthropicAnswer(`{"summary":"s","ranked_hypotheses":["h1"],"recommendations":[]}`))
+	})
+	target := strings.Replace(elsewhere.srv.URL, "127.0.0.1", "localhost", 1) // another host
+	model := newFakeModel(t, func(w http.ResponseWriter, r *http.Request, _ []byte, _ int) {
+		http.Redirect(w, r, target+r.URL.Path, http.StatusTemporaryRedirect)
+	})
+	srv, s := fixture(t, withLLM(ProviderAnthropic, model.srv.URL, nil))
+	got := srv.analyze(t, s.failID, "rca")
+	assert.Equal(t, int32(1), model.calls.Load())
+	assert.Zero(t, elsewhere.calls.Load(), "the redirect was followed")
+	assert.True(t, strings.HasPrefix(got.LLMError, "error: status 307"), got.LLMError)
+	assert.Equal(t, sourceTemplate, got.Narrative.Source)
+}
+
 func TestNarrateRetriesAfter429(t *testing.T) {
 	t.Setenv(testKeyEnv, "test-key")
 	model := newFakeModel(t, func(w http.ResponseWriter, _ *http.Request, _ []byte, call int) {
@@ -360,4 +381,27 @@ func llmCalls(t *testing.T, srv *server, provider, outcome string) int64 {
 	t.Helper()
 	return counterValue(t, srv.telemetry, metadata.MetricLLMCalls,
 		attribute.NewSet(attribute.String("gen_ai.provider.name", provider), attribute.String("outcome", outcome)))
+}
+
+// TestSlowModelOutlastsWriteTimeout: an answer that takes longer than the
+// server's write_timeout (the correlate API's when mounted, 30s by default,
+// as long as request_timeout) still reaches the client: the handler extends
+// the connection's write deadline to its own request_timeout. Without that,
+// the server drops the connection and the client reads no answer at all,
+// not even the deterministic one that follows a model's timeout.
+func TestSlowModelOutlastsWriteTimeout(t *testing.T) {
+	t.Setenv(testKeyEnv, "test-key")
+	model := newFakeModel(t, func(w http.ResponseWriter, _ *http.Request, _ []byte, _ int) {
+		time.Sleep(700 * time.Millisecond)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, openAIAnswer(`{"summary":"Payments ran out of database connections.","ranked_hypotheses":["h1"],"recommendations":[]}`))
+	})
+	srv, s := fixture(t, func(cfg *Config) {
+		withLLM(ProviderOpenAI, model.srv.URL, nil)(cfg)
+		cfg.ServerConfig.WriteTimeout = 300 * time.Millisecond
+		cfg.RequestTimeout = 5 * time.Second
+	})
+	got := srv.analyze(t, s.failID, "rca")
+	assert.Empty(t, got.LLMError)
+	assert.Equal(t, "Payments ran out of database connections.", got.Narrative.Summary)
 }

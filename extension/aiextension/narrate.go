@@ -65,7 +65,12 @@ func newNarrator(cfg *LLMConfig, logger *zap.Logger, tb *metadata.TelemetryBuild
 		client: &llmClient{
 			p: p,
 			// No client timeout: each attempt has its own context deadline.
-			http:       &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
+			// Redirects are not followed: the client would send the key
+			// (x-api-key is not a header it drops) and the prompt along.
+			http: &http.Client{
+				Transport:     http.DefaultTransport.(*http.Transport).Clone(),
+				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+			},
 			timeout:    cfg.Timeout,
 			maxRetries: cfg.MaxRetries,
 			backoff:    500 * time.Millisecond,
@@ -381,7 +386,7 @@ func (n *narrator) prompt(resp *analyzeResponse, rs *requestSignals, system stri
 			continue
 		}
 		d.ErrorLogs = append(d.ErrorLogs, promptLog{Service: l.ServiceName, Severity: l.SeverityText,
-			Body: n.redactor.text(truncate(l.Body, 1024)), Attributes: n.redactor.attrs(l.LogAttributes)})
+			Body: n.redactor.logBody(l.Body), Attributes: n.redactor.attrs(l.LogAttributes)})
 	}
 	nonce, err := newNonce()
 	if err != nil {

@@ -72,7 +72,7 @@ func (a *api) postNLQ(w http.ResponseWriter, r *http.Request) *httpapi.Error {
 			return httpapi.ParamError("time_zone", "must be an IANA time zone name such as Europe/Berlin")
 		}
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), a.cfg.RequestTimeout)
+	ctx, cancel := a.withRequestTimeout(w, r)
 	defer cancel()
 	cat, err := a.catalog.get(ctx, a)
 	if err != nil {

@@ -54,6 +54,18 @@ func (r *redactor) text(s string) string {
 	return s
 }
 
+// Log bodies are quoted up to maxPromptLogBody bytes, masked on a window
+// larger by maxSecretLength: a secret that the cut would split is masked
+// whole, not left with a prefix that no longer matches its pattern.
+const (
+	maxPromptLogBody = 1024
+	maxSecretLength  = 1024
+)
+
+func (r *redactor) logBody(body string) string {
+	return truncate(r.text(truncate(body, maxPromptLogBody+maxSecretLength)), maxPromptLogBody)
+}
+
 // attributes returns a copy of attrs with configured and secret-named
 // attributes masked and the other values scrubbed.
 func (r *redactor) attrs(attrs map[string]string) map[string]string {

@@ -27,6 +27,19 @@ func TestRedactText(t *testing.T) {
 	assert.Equal(t, "order 1234 created in 25ms", r.text("order 1234 created in 25ms"), "ordinary text stays")
 }
 
+// TestRedactLogBodyBeforeCutting: a secret across the quoted length of a
+// log body is masked whole; cut first, its head would no longer match.
+func TestRedactLogBodyBeforeCutting(t *testing.T) {
+	r := newRedactor(nil)
+	for _, secret := range []string{"sk-proj-ABCDEFGHIJKLMNOPQRSTUV", "AKIAABCDEFGHIJKLMNOP"} {
+		body := strings.Repeat("x", maxPromptLogBody-8) + " " + secret + " after"
+		out := r.logBody(body)
+		assert.NotContains(t, out, secret[:6], "no part of the secret is quoted")
+		assert.LessOrEqual(t, len(out), maxPromptLogBody+len("…"))
+	}
+	assert.Equal(t, "short body", r.logBody("short body"))
+}
+
 func TestRedactAttributes(t *testing.T) {
 	r := newRedactor([]string{"User.SSN"})
 	out := r.attrs(map[string]string{"user.ssn": "123-45-6789", "http.request.header.authorization": "x", "session_id": "s", "order.id": "1", "note": "mail bob@example.com"})

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,6 +54,10 @@ type webhookMessage struct {
 
 // maxWebhookText keeps the message within what chat services accept.
 const maxWebhookText = 3000
+
+// maxLinkBaseURL bounds link_base_url so that a message's link leaves most
+// of maxWebhookText to its text.
+const maxLinkBaseURL = 1024
 
 // maxPendingNotifications bounds the messages waiting while one is being
 // delivered (or retried); past it new ones are dropped.
@@ -247,6 +252,12 @@ func (n *notifier) post(ctx context.Context, body []byte) error {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := n.client.Do(req)
 	if err != nil {
+		// The error names the URL, which is a chat webhook's credential:
+		// keep only what went wrong, for the logs.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+		}
 		return err
 	}
 	defer resp.Body.Close()

@@ -3,6 +3,7 @@ package aiextension
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -243,6 +244,32 @@ func TestWebhookGivesUpAfterMaxElapsedTime(t *testing.T) {
 	lost := n.logs.FilterMessage("Investigation webhook failed; the message is lost").All()
 	require.Len(t, lost, 1)
 	assert.Equal(t, "retries exhausted", lost[0].ContextMap()["reason"])
+}
+
+// TestWebhookURLIsNotLogged: a chat webhook's URL is its credential
+// (Slack: "keep it secret"); a failed attempt is logged without it.
+func TestWebhookURLIsNotLogged(t *testing.T) {
+	l, err := net.Listen("tcp", "localhost:0")
+	require.NoError(t, err)
+	endpoint := "http://" + l.Addr().String() + "/services/T000/B000/s3cr3tW3bh00kT0k3n"
+	require.NoError(t, l.Close())
+	retry := fastRetry()
+	retry.MaxElapsedTime = 50 * time.Millisecond
+	n := newTestNotifier(t, endpoint, retry)
+	n.start(t)
+
+	n.notify(endedInvestigation("inv-1"))
+	require.Eventually(t, func() bool { return n.calls(t, webhookError) == 1 }, 5*time.Second, 5*time.Millisecond)
+	entries := n.logs.All()
+	require.NotEmpty(t, entries)
+	for _, e := range entries {
+		for k, v := range e.ContextMap() {
+			assert.NotContains(t, fmt.Sprint(v), "s3cr3tW3bh00kT0k3n", "%s: field %s", e.Message, k)
+		}
+	}
+	lost := n.logs.FilterMessage("Investigation webhook failed; the message is lost").All()
+	require.Len(t, lost, 1)
+	assert.Contains(t, lost[0].ContextMap()["error"], "connection refused", "the cause is still logged")
 }
 
 func TestWebhookRetriesDisabled(t *testing.T) {
