@@ -183,15 +183,43 @@ func TestServices(t *testing.T) {
 	r := srv.get(t, "/api/v1/services?since=10m")
 	require.Equal(t, http.StatusOK, r.status, string(r.body))
 	topo := decode[servicesResponse](t, r)
-	assert.InDelta(t, 600, topo.WindowSeconds, 1)
+	// Ten minutes widened to whole minutes, up to now.
+	assert.True(t, topo.TimeRange.Start.Equal(topo.TimeRange.Start.Truncate(time.Minute)), "%v", topo.TimeRange)
+	assert.GreaterOrEqual(t, topo.WindowSeconds, 600.0)
+	assert.Less(t, topo.WindowSeconds, 661.0)
 	require.NotEmpty(t, topo.Edges)
 	i := slices.IndexFunc(topo.Edges, func(e serviceEdge) bool { return e.Caller == "gateway" && e.Callee == "orders" })
 	require.GreaterOrEqual(t, i, 0, "%+v", topo.Edges)
 	edge := topo.Edges[i]
 	assert.Equal(t, int64(1), edge.RequestCount)
-	assert.InDelta(t, 1.0/600, edge.RequestRate, 1e-6)
+	assert.InDelta(t, 1/topo.WindowSeconds, edge.RequestRate, 1e-9)
 	assert.Positive(t, edge.P95DurationNanos)
 	assert.Contains(t, topo.Services, "gateway")
+}
+
+// TestServiceWindowsAreWholeMinutes: stores may count edges per minute, so
+// the window is widened to whole minutes, and rates are per second of the
+// part of it that can hold data: a 30-second window must not divide a
+// minute's count by 30.
+func TestServiceWindowsAreWholeMinutes(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 40, 0, time.UTC)
+	at := func(m, s int) time.Time { return time.Date(2026, 11, 23, 11, m, s, 0, time.UTC) }
+	tr := func(a, b time.Time) signalstore.TimeRange { return signalstore.TimeRange{Start: a, End: b} }
+	tests := []struct {
+		name          string
+		window        signalstore.TimeRange
+		read, covered signalstore.TimeRange
+	}{
+		{"aligned", tr(at(50, 0), at(55, 0)), tr(at(50, 0), at(55, 0)), tr(at(50, 0), at(55, 0))},
+		{"inside one minute", tr(at(50, 20), at(50, 50)), tr(at(50, 0), at(51, 0)), tr(at(50, 0), at(51, 0))},
+		{"up to now", tr(now.Add(-30*time.Second), now), tr(now.Truncate(time.Minute), now.Truncate(time.Minute).Add(time.Minute)), tr(now.Truncate(time.Minute), now)},
+		{"into the future", tr(at(59, 0), now.Add(30*time.Second)), tr(at(59, 0), now.Truncate(time.Minute).Add(2*time.Minute)), tr(at(59, 0), now.Add(30*time.Second))},
+	}
+	for _, tt := range tests {
+		read, covered := wholePeriods(tt.window, now)
+		assert.Equal(t, tt.read, read, tt.name)
+		assert.Equal(t, tt.covered, covered, tt.name)
+	}
 }
 
 func TestOpenAPIDocumentIsServed(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/gorilla/mux"
 	"go.uber.org/zap"
@@ -148,12 +149,38 @@ func (a *api) getServices(w http.ResponseWriter, r *http.Request) *httpapi.Error
 	}
 	ctx, cancel := a.withTimeout(r)
 	defer cancel()
-	edges, err := a.store.ServiceEdges(ctx, window)
+	read, covered := wholePeriods(window, a.now())
+	edges, err := a.store.ServiceEdges(ctx, read)
 	if err != nil {
 		return a.readError(ctx, err)
 	}
-	httpapi.WriteJSON(w, a.logger, http.StatusOK, topology(window, edges))
+	httpapi.WriteJSON(w, a.logger, http.StatusOK, topology(covered, edges))
 	return nil
+}
+
+// wholePeriods widens window to whole signalstore.ServiceEdgeResolution
+// periods, which every backend counts alike, and returns it with the part of
+// it the counts can cover: up to now, or to the window's end if later. Rates
+// are per second of that part, so that a window of a few seconds is not
+// divided by its own length while counting a whole minute.
+func wholePeriods(window signalstore.TimeRange, now time.Time) (read, covered signalstore.TimeRange) {
+	const period = signalstore.ServiceEdgeResolution
+	read.Start, read.End = window.Start.Truncate(period), window.End.Truncate(period)
+	if read.End.Before(window.End) {
+		read.End = read.End.Add(period)
+	}
+	covered = read
+	if end := maxTime(window.End, now); end.Before(covered.End) {
+		covered.End = end
+	}
+	return read, covered
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // topology turns edge counts into rates over the window.

@@ -77,13 +77,19 @@ type MetricReader interface {
 	MetricPointsByExemplarTraceIDs(ctx context.Context, traceIDs []TraceID, tr TimeRange, limit int) ([]MetricPoint, error)
 }
 
+// ServiceEdgeResolution is the period backends may count service edges by:
+// the embedded backend keeps them in per-minute rollups.
+const ServiceEdgeResolution = time.Minute
+
 // TopologyReader returns the service graph.
 type TopologyReader interface {
 	// ServiceEdges returns caller → callee edges (a span of one service
 	// whose parent span belongs to another) seen in the time range, with
 	// request and error counts and the callee-side latency, ordered by
 	// caller then callee. Backends may compute edges asynchronously, so the
-	// newest seconds of data can be missing.
+	// newest seconds of data can be missing, and may count them per
+	// ServiceEdgeResolution: only a range of whole such periods gets the
+	// same counts from every backend.
 	ServiceEdges(ctx context.Context, tr TimeRange) ([]ServiceEdge, error)
 }
 

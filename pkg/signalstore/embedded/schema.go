@@ -1,5 +1,7 @@
 package embedded
 
+import "github.com/ollystack/ollystack/pkg/signalstore"
+
 // schemaVersion is bumped whenever the DDL below changes incompatibly; Open
 // refuses a database written with another version rather than misreading it.
 // Additions (a table or index created IF NOT EXISTS, such as
@@ -257,7 +259,7 @@ CREATE INDEX IF NOT EXISTS ollystack_documents_expiry ON ollystack_documents (Up
 `
 
 // rollupBucketNanos is the width of rollup rows (service edges, span rollup).
-const rollupBucketNanos = int64(60e9)
+const rollupBucketNanos = int64(signalstore.ServiceEdgeResolution)
 
 // purgeTables are emptied by Purge, in an order that keeps indexes
 // consistent if the purge is interrupted (it runs in one transaction anyway).
