@@ -385,7 +385,7 @@ func (n *narrator) prompt(resp *analyzeResponse, rs *requestSignals, system stri
 		if l.SeverityNumber < 13 || len(d.ErrorLogs) >= maxPromptLogs { // below WARN
 			continue
 		}
-		d.ErrorLogs = append(d.ErrorLogs, promptLog{Service: l.ServiceName, Severity: l.SeverityText,
+		d.ErrorLogs = append(d.ErrorLogs, promptLog{Service: n.redactor.text(l.ServiceName), Severity: n.redactor.text(l.SeverityText),
 			Body: n.redactor.logBody(l.Body), Attributes: n.redactor.attrs(l.LogAttributes)})
 	}
 	nonce, err := newNonce()

@@ -2,6 +2,7 @@ package aiextension
 
 import (
 	"encoding/json"
+	"github.com/ollystack/ollystack/pkg/signalstore"
 	"io"
 	"net/http"
 	"strings"
@@ -325,4 +326,20 @@ func TestPromptCopiesReports(t *testing.T) {
 	after, err := json.Marshal(resp)
 	require.NoError(t, err)
 	assert.JSONEq(t, string(before), string(after))
+}
+
+// TestPromptMasksQuotedLogNames: the service and severity of a quoted log are
+// telemetry's words like its body, masked alike.
+func TestPromptMasksQuotedLogNames(t *testing.T) {
+	t.Setenv(testKeyEnv, "test-key")
+	cfg := defaultLLMConfig()
+	cfg.Provider, cfg.Model, cfg.APIKeyEnv = ProviderOpenAI, "m", testKeyEnv
+	n, err := newNarrator(&cfg, nil, nil, nil)
+	require.NoError(t, err)
+	rs := &requestSignals{logs: []signalstore.LogRecord{{ServiceName: "svc token=hunter2", SeverityText: "ERROR bob@example.com", SeverityNumber: 17, Body: "failed"}}}
+	user, err := n.prompt(&analyzeResponse{AnalysisType: analysisRCA}, rs, rcaSystemPrompt)
+	require.NoError(t, err)
+	assert.Contains(t, user, "failed", "the log is quoted")
+	assert.NotContains(t, user, "hunter2")
+	assert.NotContains(t, user, "bob@example.com")
 }
