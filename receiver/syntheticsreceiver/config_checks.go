@@ -131,16 +131,22 @@ func validMethod(m string) bool {
 	return true
 }
 
+// validHTTPURL's errors never quote a password the URL may carry: a journey's
+// rendered URL fails a run, and the failure goes into telemetry.
 func validHTTPURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return err
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its URL field is raw
+		}
+		return fmt.Errorf("not a valid URL: %w", err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Errorf("%q: scheme must be http or https", raw)
+		return fmt.Errorf("%q: scheme must be http or https", redactURL(raw))
 	}
 	if u.Host == "" {
-		return fmt.Errorf("%q: host is missing", raw)
+		return fmt.Errorf("%q: host is missing", redactURL(raw))
 	}
 	return nil
 }

@@ -135,3 +135,13 @@ func TestLoadConfigInvalid(t *testing.T) {
 		})
 	}
 }
+
+// TestURLErrorsHideCredentials: a journey's rendered URL that fails
+// validation fails the run, and its error goes into telemetry.
+func TestURLErrorsHideCredentials(t *testing.T) {
+	for _, raw := range []string{"https://user:s3cret@example.com/%zz", "ftp://user:s3cret@example.com/", "https://user:s3cret@/path"} {
+		err := validHTTPURL(raw)
+		require.Error(t, err, raw)
+		assert.NotContains(t, err.Error(), "s3cret", raw)
+	}
+}
