@@ -9,8 +9,10 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/consumer"
+	"go.opentelemetry.io/collector/consumer/consumererror"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
 	"go.opentelemetry.io/collector/pdata/pcommon"
+	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -78,6 +80,9 @@ type engine struct {
 	startedAt time.Time
 	metrics   consumer.Metrics
 	logs      consumer.Logs
+	// unsentAlerts holds the alert records the logs pipeline refused, sent
+	// again with the next flush's.
+	unsentAlerts plog.Logs
 
 	// client persists the state; nil without a storage extension.
 	client storage.Client
@@ -103,6 +108,7 @@ func newEngine(set component.TelemetrySettings, id component.ID, cfg *Config, no
 		return nil, fmt.Errorf("slometrics: create telemetry: %w", err)
 	}
 	e := &engine{
+		unsentAlerts: plog.NewLogs(),
 		id:           id,
 		logger:       set.Logger,
 		telemetry:    telemetry,
@@ -190,6 +196,62 @@ func (e *engine) consume(ctx context.Context, td ptrace.Traces) {
 		}
 		s.batchGood, s.batchBad = 0, 0
 	}
+}
+
+// maxUnsentAlertRecords bounds the alert records kept for the next flush
+// while the logs pipeline refuses them.
+const maxUnsentAlertRecords = 1000
+
+// sendAlertLogs sends the alert records of this flush after those a refusing
+// logs pipeline left over from earlier flushes: a transition happens once, so
+// its record is kept until it is delivered, at most maxUnsentAlertRecords of
+// them (the oldest go first), and not across restarts. A permanent error
+// drops the records, as retrying cannot help.
+func (e *engine) sendAlertLogs(ctx context.Context, out consumer.Logs, ld plog.Logs) error {
+	e.mu.Lock()
+	unsent := e.unsentAlerts
+	e.unsentAlerts = plog.NewLogs()
+	e.mu.Unlock()
+	ld.ResourceLogs().MoveAndAppendTo(unsent.ResourceLogs())
+	if unsent.LogRecordCount() == 0 {
+		return nil
+	}
+	err := out.ConsumeLogs(ctx, unsent)
+	if err == nil || consumererror.IsPermanent(err) {
+		return err
+	}
+	dropped := dropOldestRecords(unsent, maxUnsentAlertRecords)
+	if dropped > 0 {
+		e.logger.Warn("SLO alert records dropped: the logs pipeline refuses them", zap.Int("dropped", dropped))
+	}
+	e.mu.Lock()
+	e.unsentAlerts = unsent // flushes do not overlap: nothing was added meanwhile
+	e.mu.Unlock()
+	return fmt.Errorf("alert records kept for the next flush: %w", err)
+}
+
+// dropOldestRecords removes the oldest records of ld beyond limit (records
+// are appended in time order) and returns how many it removed.
+func dropOldestRecords(ld plog.Logs, limit int) int {
+	excess := ld.LogRecordCount() - limit
+	if excess <= 0 {
+		return 0
+	}
+	dropped := 0
+	ld.ResourceLogs().RemoveIf(func(rl plog.ResourceLogs) bool {
+		rl.ScopeLogs().RemoveIf(func(sl plog.ScopeLogs) bool {
+			sl.LogRecords().RemoveIf(func(plog.LogRecord) bool {
+				if dropped < excess {
+					dropped++
+					return true
+				}
+				return false
+			})
+			return sl.LogRecords().Len() == 0
+		})
+		return rl.ScopeLogs().Len() == 0
+	})
+	return dropped
 }
 
 // attach registers a downstream consumer; called once per connector instance.
@@ -283,8 +345,8 @@ func (e *engine) flush(ctx context.Context) error {
 	} else {
 		e.mu.Unlock()
 	}
-	if ld := buildAlertLogs(now, reports); logsOut != nil && ld.LogRecordCount() > 0 {
-		errs = append(errs, logsOut.ConsumeLogs(ctx, ld))
+	if logsOut != nil {
+		errs = append(errs, e.sendAlertLogs(ctx, logsOut, buildAlertLogs(now, reports)))
 	}
 	if client != nil {
 		errs = append(errs, e.save(ctx, client))

@@ -2,6 +2,7 @@ package slometricsconnector
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/consumer/consumererror"
+	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 
@@ -322,4 +325,63 @@ func TestHugeCorrelationIDsAreNotKept(t *testing.T) {
 	}
 	assert.Less(t, len(data), 64<<10, "the saved state stays small")
 	assert.Equal(t, uint64(badEventRingSize+1), te.slos[0].bad)
+}
+
+// refusingLogs refuses logs with err until err is nil, then keeps them.
+type refusingLogs struct {
+	consumertest.LogsSink
+	err error
+}
+
+func (r *refusingLogs) ConsumeLogs(ctx context.Context, ld plog.Logs) error {
+	if r.err != nil {
+		return r.err
+	}
+	return r.LogsSink.ConsumeLogs(ctx, ld)
+}
+
+// TestRefusedAlertRecordsAreSentLater: a transition happens once, so its
+// record is kept while the logs pipeline refuses it and sent with the next
+// flush, before newer records; a permanent refusal drops it.
+func TestRefusedAlertRecordsAreSentLater(t *testing.T) {
+	te := newTestEngine(t, testConfig())
+	out := &refusingLogs{err: errors.New("queue is full")}
+	te.attach(nil, out)
+	te.feed("checkout", 90, 10) // every tier fires
+	require.ErrorContains(t, te.flush(context.Background()), "queue is full")
+	require.ErrorContains(t, te.flush(context.Background()), "queue is full", "sent again, refused again")
+	assert.Empty(t, out.AllLogs())
+
+	out.err = nil
+	te.clock.Advance(4 * 24 * time.Hour) // past every window: every tier resolves
+	require.NoError(t, te.flush(context.Background()))
+	require.Len(t, out.AllLogs(), 1)
+	ld := out.AllLogs()[0]
+	require.Equal(t, 8, ld.LogRecordCount(), "4 firing records, then 4 resolved")
+	first := ld.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0)
+	state, _ := first.Attributes().Get(attrAlertState)
+	assert.Equal(t, "firing", state.Str())
+
+	te.feed("checkout", 90, 10)
+	out.err = consumererror.NewPermanent(errors.New("bad data"))
+	require.Error(t, te.flush(context.Background()))
+	out.err = nil
+	te.clock.Advance(4 * 24 * time.Hour)
+	require.NoError(t, te.flush(context.Background()))
+	require.Len(t, out.AllLogs(), 2)
+	assert.Equal(t, 4, out.AllLogs()[1].LogRecordCount(), "the permanently refused firing records are gone")
+}
+
+func TestDropOldestRecords(t *testing.T) {
+	ld := plog.NewLogs()
+	for range 3 {
+		records := ld.ResourceLogs().AppendEmpty().ScopeLogs().AppendEmpty().LogRecords()
+		for i := range 2 {
+			records.AppendEmpty().Body().SetInt(int64(i))
+		}
+	}
+	assert.Equal(t, 0, dropOldestRecords(ld, 6))
+	assert.Equal(t, 3, dropOldestRecords(ld, 3))
+	assert.Equal(t, 3, ld.LogRecordCount())
+	assert.Equal(t, 2, ld.ResourceLogs().Len(), "an emptied resource is removed")
 }
