@@ -45,15 +45,21 @@ WHERE CorrelationId = ?`, args: []any{correlationID}}
 // upper one if any (pruned by the Day partition), then summarises each over
 // all its index rows, so an id that started before the bound is still
 // summarised in full.
+//
+// An index row's Day is the day its spans started, but its LastSeen is
+// their latest end: a span that starts before midnight and ends after the
+// bound is last seen on the bound's day in a row of the day before. The
+// lower Day bound therefore reaches back one day (spans longer than a day
+// are not looked for); LastSeen decides.
 func (r readSQL) recentCorrelations(f signalstore.CorrelationFilter, since time.Time, limit int) statement {
 	index := r.t.q(r.t.correlations)
-	rows := "Day >= toDate(" + nanoTime + ") AND LastSeen >= " + nanoTime
+	rows := "Day >= " + nanoDate + " - 1 AND LastSeen >= " + nanoTime
 	args := []any{since.UnixNano(), since.UnixNano()}
 	having := []string{"last_seen >= " + nanoTime}
 	havingArgs := []any{since.UnixNano()}
 	if !f.Until.IsZero() {
 		until := f.Until.UnixNano()
-		rows += " AND Day <= toDate(" + nanoTime + ") AND LastSeen < " + nanoTime
+		rows += " AND Day <= " + nanoDate + " AND LastSeen < " + nanoTime
 		args = append(args, until, until)
 		having = append(having, "last_seen < "+nanoTime)
 		havingArgs = append(havingArgs, until)

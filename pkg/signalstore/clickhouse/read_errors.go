@@ -44,7 +44,7 @@ func (r readSQL) errorFingerprints(w window, service string, limit int) statemen
     max(LastSeen) AS last_seen,
     any(SampleTraceId)
 FROM ` + r.t.q(r.t.errorFingerprints) + `
-WHERE Day >= toDate(` + nanoTime + `) AND Day <= toDate(` + nanoTime + `)` + serviceFilter + `
+WHERE Day >= ` + nanoDate + ` AND Day <= ` + nanoDate + serviceFilter + `
 GROUP BY Fingerprint, Signal, ServiceName
 HAVING last_seen >= ` + nanoTime + ` AND first_seen < ` + nanoTime + `
 ORDER BY occurrences DESC, Fingerprint
@@ -60,7 +60,8 @@ func (s *Store) ErrorFingerprints(ctx context.Context, tr signalstore.TimeRange,
 	}
 	out := []ErrorFingerprint{}
 	w := s.boundedWindow(tr)
-	// An open end would be year 2262, past what toDate (Date) can hold.
+	// Nothing is indexed in the future: an open end (year 2262) reads no
+	// more partitions than tomorrow does.
 	w.end = min(w.end, time.Now().Add(24*time.Hour).UnixNano())
 	if w.empty() {
 		return out, nil

@@ -1,6 +1,7 @@
 package clickhouse
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +48,11 @@ func TestGoldenReads(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			checkGolden(t, tc.name, renderStatement(tc.st))
 			checkPlaceholders(t, tc.st)
+			// toDate wraps around outside 1970..2149 (and before the epoch
+			// west of UTC): a bound turned into a Day must go through Date32.
+			if strings.Contains(tc.st.sql, "toDate("+nanoTime) {
+				t.Errorf("a bound is converted with toDate, which wraps outside 1970..2149:\n%s", tc.st.sql)
+			}
 			for _, col := range tc.timeCols {
 				if !strings.Contains(tc.st.sql, col+" >= "+nanoTime) {
 					t.Errorf("no lower time bound on %s", col)
@@ -102,5 +108,62 @@ func TestTraceIDStrings(t *testing.T) {
 	got := traceIDStrings([]signalstore.TraceID{a, {}, a})
 	if len(got) != 1 || got[0] != testIDs[0] {
 		t.Errorf("traceIDStrings = %q", got)
+	}
+}
+
+// TestRecentCorrelationsDayBoundReachesBackADay: an index row's Day is the
+// day its spans started, its LastSeen their latest end. A span started
+// before midnight and ended after the bound is found only if the Day
+// pruning reaches back to the day before the bound's.
+func TestRecentCorrelationsDayBoundReachesBackADay(t *testing.T) {
+	rs := newReadSQL(NewDefaultConfig())
+	for _, f := range []signalstore.CorrelationFilter{{}, {Until: testEnd}} {
+		st := rs.recentCorrelations(f, testStart, 10)
+		want := "WHERE Day >= " + nanoDate + " - 1 AND LastSeen >= " + nanoTime
+		if !strings.Contains(st.sql, want) {
+			t.Errorf("the Day bound does not reach back a day (want %q):\n%s", want, st.sql)
+		}
+		if st.args[0] != testStart.UnixNano() || st.args[1] != testStart.UnixNano() {
+			t.Errorf("Day and LastSeen bounds %v, %v; want since", st.args[0], st.args[1])
+		}
+	}
+}
+
+// TestLongTraceIDListsRaiseMaxQuerySize: trace ids are bound into the SQL
+// text, which the server parses only up to max_query_size (256 KiB by
+// default). The correlate API allows 10,000 traces (360 KB of ids), so such
+// reads must carry a larger max_query_size; ordinary ones carry none.
+func TestLongTraceIDListsRaiseMaxQuerySize(t *testing.T) {
+	rs := newReadSQL(NewDefaultConfig())
+	ids := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("%032x", i+1)
+		}
+		return out
+	}
+	many := ids(10_000)
+	for name, st := range map[string]statement{
+		"bounds":  rs.traceBounds(many),
+		"spans":   rs.spansByTraceIDs(many, testWin),
+		"logs":    rs.logsByTraceIDs(many, testWin, 100),
+		"metrics": rs.metricPointsByExemplarTraceIDs(metricTables[2], many, testWin, 100),
+	} {
+		// What clickhouse-go binds: '<id>' joined by ", " — 36 bytes an id.
+		bound := len(st.sql) + 36*len(many)
+		if bound <= defaultMaxQuerySize {
+			t.Fatalf("%s: test ids too few to exceed the default (%d bytes)", name, bound)
+		}
+		if got := st.maxQuerySize(); got < bound {
+			t.Errorf("%s: max_query_size %d for a %d-byte statement", name, got, bound)
+		}
+	}
+	for name, st := range map[string]statement{
+		"spans of 100 traces": rs.spansByTraceIDs(ids(100), testWin),
+		"error fingerprints":  rs.errorFingerprints(testWin, "checkout", 10),
+	} {
+		if got := st.maxQuerySize(); got != 0 {
+			t.Errorf("%s: max_query_size %d sent where the default suffices", name, got)
+		}
 	}
 }

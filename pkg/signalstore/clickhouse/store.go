@@ -180,6 +180,10 @@ func (s *Store) exec(ctx context.Context, sql string, args ...any) error {
 func (s *Store) query(ctx context.Context, st statement, scan func(driver.Rows) error) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.QueryTimeout)
 	defer cancel()
+	if n := st.maxQuerySize(); n > 0 {
+		// Long trace-id lists: see defaultMaxQuerySize.
+		ctx = ch.Context(ctx, ch.WithSettings(ch.Settings{"max_query_size": n}))
+	}
 	rows, err := s.conn.Query(ctx, st.sql, st.args...)
 	if err != nil {
 		return err

@@ -5,7 +5,7 @@ SELECT Fingerprint, Signal, ServiceName,
     max(LastSeen) AS last_seen,
     any(SampleTraceId)
 FROM `default`.`ollystack_error_fingerprints`
-WHERE Day >= toDate(fromUnixTimestamp64Nano(toInt64(?))) AND Day <= toDate(fromUnixTimestamp64Nano(toInt64(?))) AND ServiceName = ?
+WHERE Day >= toDate32(fromUnixTimestamp64Nano(toInt64(?))) AND Day <= toDate32(fromUnixTimestamp64Nano(toInt64(?))) AND ServiceName = ?
 GROUP BY Fingerprint, Signal, ServiceName
 HAVING last_seen >= fromUnixTimestamp64Nano(toInt64(?)) AND first_seen < fromUnixTimestamp64Nano(toInt64(?))
 ORDER BY occurrences DESC, Fingerprint

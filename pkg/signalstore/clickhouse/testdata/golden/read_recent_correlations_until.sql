@@ -12,7 +12,7 @@ SELECT CorrelationId,
 FROM `default`.`ollystack_correlations`
 WHERE CorrelationId IN (
     SELECT DISTINCT CorrelationId FROM `default`.`ollystack_correlations`
-    WHERE Day >= toDate(fromUnixTimestamp64Nano(toInt64(?))) AND LastSeen >= fromUnixTimestamp64Nano(toInt64(?)) AND Day <= toDate(fromUnixTimestamp64Nano(toInt64(?))) AND LastSeen < fromUnixTimestamp64Nano(toInt64(?))
+    WHERE Day >= toDate32(fromUnixTimestamp64Nano(toInt64(?))) - 1 AND LastSeen >= fromUnixTimestamp64Nano(toInt64(?)) AND Day <= toDate32(fromUnixTimestamp64Nano(toInt64(?))) AND LastSeen < fromUnixTimestamp64Nano(toInt64(?))
 )
 GROUP BY CorrelationId
 HAVING last_seen >= fromUnixTimestamp64Nano(toInt64(?)) AND last_seen < fromUnixTimestamp64Nano(toInt64(?)) AND has(service_list, ?)
