@@ -70,7 +70,11 @@ func New(cfg Config) (*Detector, error) {
 }
 
 // Config returns the effective settings.
-func (d *Detector) Config() Config { return d.p.Config }
+func (d *Detector) Config() Config {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.p.Config
+}
 
 // maxMagnitude bounds the values learnt from: beyond it sums of values could
 // overflow to infinity and poison the state.
@@ -108,7 +112,7 @@ func (d *Detector) seed() {
 	}
 	spread := median(values) * madToMeanAbs
 	// A floor keeps a flat warm-up from making every later wiggle infinite.
-	s.MinSpread = math.Max(1e-9, 1e-6*math.Abs(level))
+	s.MinSpread = math.Max(minSpreadFloor, 1e-6*math.Abs(level))
 	step := medianStep(s.WarmTimes)
 	start := s.WarmTimes[0]
 	p := d.paramsNow()
@@ -132,6 +136,9 @@ func (d *Detector) seed() {
 	}
 	s.WarmTimes, s.WarmValues = nil, nil
 }
+
+// minSpreadFloor is the smallest spread floor seed sets.
+const minSpreadFloor = 1e-9
 
 // paramsNow returns the settings with the current spread floor: a small
 // share of the long-run spread around the plain level, so that a model that

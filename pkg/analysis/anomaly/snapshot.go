@@ -57,14 +57,24 @@ func (s *state) validate(cfg Config) error {
 	if len(s.WarmValues) != len(s.WarmTimes) || len(s.WarmValues) > cfg.WarmUp {
 		return errors.New("inconsistent warm-up points")
 	}
+	// Update refuses values beyond maxMagnitude; a warm-up value beyond it
+	// would overflow the seeded spread.
+	if slices.ContainsFunc(s.WarmValues, func(v float64) bool { return !(math.Abs(v) <= maxMagnitude) }) {
+		return errors.New("warm-up value out of range")
+	}
 	if !finite(s.MinSpread, s.Peak, s.ShortMean, s.ShortAbs) {
-		return errors.New("non-finite statistics")
+		return errors.New("non-finite or out-of-range statistics")
 	}
 	if s.Models == nil {
 		if len(s.Views) != 0 {
 			return errors.New("views without models")
 		}
 		return nil
+	}
+	// seed sets the spread floor to at least minSpreadFloor: below it (zero in
+	// a hostile snapshot) a residual is divided by a zero spread.
+	if s.MinSpread < minSpreadFloor {
+		return errors.New("spread floor below its minimum")
 	}
 	if len(s.Models) != 1+len(cfg.Seasons) || s.Active < 0 || s.Active >= len(s.Models) {
 		return errors.New("models do not match the configured seasons")
@@ -102,7 +112,7 @@ func (m *model) validate(cfg Config, i int) error {
 	}
 	if !finite(m.Level, m.Spread, m.Slow) || slices.ContainsFunc(m.Season, notFinite) ||
 		slices.ContainsFunc(m.PhaseSpread, notFinite) || slices.ContainsFunc(m.Run, notFinite) {
-		return errors.New("non-finite statistics")
+		return errors.New("non-finite or out-of-range statistics")
 	}
 	if len(m.Run) > cfg.ShiftPoints {
 		return errors.New("level-shift run longer than shift_points")
@@ -110,6 +120,14 @@ func (m *model) validate(cfg Config, i int) error {
 	return nil
 }
 
-func notFinite(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
+// maxState bounds, in magnitude, every statistic a snapshot may hold. Learnt
+// from values within maxMagnitude, none comes near it; beyond it sums of
+// statistics (level plus offset, total plus weight) could overflow to
+// infinity, and the NaN that follows would stay in the state for good (and
+// make every later Snapshot fail).
+const maxState = 1e200
+
+// notFinite reports a statistic that is NaN, infinite or beyond maxState.
+func notFinite(v float64) bool { return !(math.Abs(v) <= maxState) }
 
 func finite(vs ...float64) bool { return !slices.ContainsFunc(vs, notFinite) }

@@ -60,6 +60,24 @@ func TestRestoreRefusesBadSnapshots(t *testing.T) {
 		"season bins":   mutate(func(m map[string]any) { state(m)["models"].([]any)[1].(map[string]any)["visits"] = []any{} }),
 		"nil model":     mutate(func(m map[string]any) { state(m)["models"].([]any)[2] = nil }),
 		"warm mismatch": mutate(func(m map[string]any) { state(m)["warm_values"] = []any{1.0} }),
+		// Accepted before, these poisoned the detector: every later Expected
+		// or Deviation NaN or infinite, and every later Snapshot an error.
+		"zero spread floor": mutate(func(m map[string]any) {
+			state(m)["min_spread"] = 0
+			for _, model := range state(m)["models"].([]any) {
+				model := model.(map[string]any)
+				model["spread"], model["slow"] = 0, 0
+				if spreads, ok := model["phase_spread"].([]any); ok {
+					for i := range spreads {
+						spreads[i] = 0
+					}
+				}
+			}
+		}),
+		"huge level":       mutate(func(m map[string]any) { state(m)["models"].([]any)[0].(map[string]any)["level"] = 1e308 }),
+		"huge view weight": mutate(func(m map[string]any) { state(m)["views"].([]any)[0].(map[string]any)["weight"] = 1.7e308 }),
+		"huge warm value": []byte(`{"version":2,"config":{},"state":{"warm_times":["2026-01-01T00:00:00Z","2026-01-01T00:05:00Z"],` +
+			`"warm_values":[1e308,-1e308]}}`),
 	}
 	for name, data := range cases {
 		if err := d.Restore(data); err == nil {
@@ -89,9 +107,43 @@ func FuzzRestore(f *testing.F) {
 			return
 		}
 		for _, p := range noisy(40, 5, 1, 12) {
-			if s := d.Update(p.Time, p.Value); s.Value < 0 || s.Value > 1 {
+			s := d.Update(p.Time, p.Value)
+			if s.Value < 0 || s.Value > 1 {
 				t.Fatalf("score %v out of range", s.Value)
 			}
+			if !finite(s.Expected, s.Deviation) {
+				t.Fatalf("non-finite score %+v", s)
+			}
+		}
+		// A restored detector must stay able to save itself.
+		if _, err := d.Snapshot(); err != nil {
+			t.Fatalf("snapshot after restore and updates: %v", err)
 		}
 	})
+}
+
+// TestConfigDuringRestore reads the settings while a restore replaces them:
+// a Detector is documented as safe for concurrent use (run with -race).
+func TestConfigDuringRestore(t *testing.T) {
+	d := mustNew(t, Config{})
+	data, err := mustNew(t, Config{WarmUp: 10}).Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 100 {
+			if err := d.Restore(data); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for range 100 {
+		if w := d.Config().WarmUp; w != 32 && w != 10 {
+			t.Fatalf("warm_up %d", w)
+		}
+	}
+	<-done
 }

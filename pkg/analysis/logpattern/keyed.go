@@ -1,6 +1,7 @@
 package logpattern
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -94,7 +95,9 @@ func (k *Keyed) miner(key string, create bool) *Miner {
 func (k *Keyed) evictOldest() {
 	oldest, oldestUse := "", ^uint64(0)
 	for key, e := range k.miners {
-		if e.lastUse < oldestUse {
+		// Keys of a snapshot without recency all have lastUse 0: the
+		// smaller key goes first, not whichever the map yields.
+		if e.lastUse < oldestUse || e.lastUse == oldestUse && key < oldest {
 			oldest, oldestUse = key, e.lastUse
 		}
 	}
@@ -106,6 +109,9 @@ type keyedSnapshot struct {
 	MaxKeys int                        `json:"max_keys"`
 	Config  Config                     `json:"config"`
 	Miners  map[string]json.RawMessage `json:"miners"`
+	// Recency lists the keys least recently used first, so that a restored
+	// Keyed miner drops the same key as the original would.
+	Recency []string `json:"recency,omitempty"`
 }
 
 // Snapshot returns every key's miner state as JSON.
@@ -114,6 +120,9 @@ func (k *Keyed) Snapshot() ([]byte, error) {
 	entries := maps.Clone(k.miners)
 	snap := keyedSnapshot{Version: snapshotVersion, MaxKeys: k.maxKeys, Config: k.cfg,
 		Miners: make(map[string]json.RawMessage, len(entries))}
+	snap.Recency = slices.SortedFunc(maps.Keys(k.miners), func(a, b string) int {
+		return cmp.Or(cmp.Compare(k.miners[a].lastUse, k.miners[b].lastUse), cmp.Compare(a, b))
+	})
 	k.mu.Unlock()
 	for key, e := range entries {
 		data, err := e.miner.Snapshot()
@@ -154,8 +163,15 @@ func (k *Keyed) Restore(data []byte) error {
 		}
 		miners[key] = &keyedMiner{miner: m}
 	}
+	clock := uint64(0)
+	for _, key := range snap.Recency {
+		if e, ok := miners[key]; ok && e.lastUse == 0 {
+			clock++
+			e.lastUse = clock
+		}
+	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.cfg, k.maxKeys, k.miners = cfg, maxKeys, miners
+	k.cfg, k.maxKeys, k.miners, k.clock = cfg, maxKeys, miners, clock
 	return nil
 }

@@ -75,3 +75,26 @@ func TestKeyedSnapshotRestore(t *testing.T) {
 		t.Fatal("snapshot with a broken miner accepted")
 	}
 }
+
+// TestKeyedRestoreKeepsRecency: after a restore, a new key at a full table
+// must still drop the least recently used key, not whichever the map yields.
+func TestKeyedRestoreKeepsRecency(t *testing.T) {
+	for range 20 {
+		k, _ := NewKeyed(Config{}, 3)
+		for _, key := range []string{"a", "b", "c", "a", "c"} {
+			k.Add(key, "started")
+		}
+		data, err := k.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		restored, _ := NewKeyed(Config{}, 3)
+		if err := restored.Restore(data); err != nil {
+			t.Fatal(err)
+		}
+		restored.Add("d", "started")
+		if got := restored.Keys(); !slices.Equal(got, []string{"a", "c", "d"}) {
+			t.Fatalf("keys %v after a new key, want b (the least recently used) dropped", got)
+		}
+	}
+}

@@ -104,7 +104,11 @@ func New(cfg Config) (*Miner, error) {
 }
 
 // Config returns the effective settings.
-func (m *Miner) Config() Config { return m.cfg }
+func (m *Miner) Config() Config {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.cfg
+}
 
 // Add assigns the line to a template, learning from it: the template may
 // generalise, or a new one is created (evicting the least recently used one
@@ -194,7 +198,11 @@ func (m *Miner) best(tokens []string) *cluster {
 	)
 	for _, c := range leaf.clusters {
 		sim, wildcards := c.similarity(tokens)
-		if sim > bestSim || sim == bestSim && wildcards > bestWildcards {
+		// A full tie goes to the smaller id, not to the first in the leaf: a
+		// restore rebuilds leaves in least-recently-used order, not in the
+		// order of birth, and must pick the same template.
+		if sim > bestSim || sim == bestSim && (wildcards > bestWildcards ||
+			wildcards == bestWildcards && c.id < best.id) {
 			best, bestSim, bestWildcards = c, sim, wildcards
 		}
 	}

@@ -67,7 +67,9 @@ func (s *shapeIndex) join(c *cluster, threshold float64) *cluster {
 		s.b = constants(s.b, other.tokens)
 		common, optional := s.align(s.a, s.b)
 		ratio := 2 * float64(common) / float64(len(s.a)+len(s.b))
-		if optional && ratio >= bestRatio {
+		// A tie goes to the smaller id, whatever the order of the list
+		// (a restore rebuilds it in least-recently-used order).
+		if optional && (ratio > bestRatio || ratio == bestRatio && (best == nil || other.id < best.id)) {
 			best, bestRatio = other, ratio
 		}
 	}

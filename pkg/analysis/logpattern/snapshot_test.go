@@ -94,3 +94,58 @@ func TestRestoreRefusesBadSnapshots(t *testing.T) {
 		t.Fatal("refused restores changed the miner")
 	}
 }
+
+// TestRestoreKeepsIDsOnTies: a restore rebuilds leaves and the shape index in
+// least-recently-used order, not in the order of birth. A line that fits two
+// templates equally well must still get the same id from the original and
+// the restored miner.
+func TestRestoreKeepsIDsOnTies(t *testing.T) {
+	for name, c := range map[string]struct{ first, second, line string }{
+		// Equal similarity in one leaf (3 of 5 tokens each).
+		"leaf": {"a b c d e", "a b f g h", "a b c g x"},
+		// Equal share of constant tokens with clusters of two other lengths.
+		"shape": {"x y 5 KB z", "x y 5 6 sec z", "x y z"},
+	} {
+		original := mustMiner(t, Config{})
+		original.Add(c.first)
+		original.Add(c.second)
+		original.Add(c.first) // now the most recently used: first in the snapshot's order no more
+		data, err := original.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		restored := mustMiner(t, Config{})
+		if err := restored.Restore(data); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := restored.Add(c.line), original.Add(c.line); got.ID != want.ID {
+			t.Errorf("%s: restored %+v, original %+v", name, got, want)
+		}
+	}
+}
+
+// TestConfigDuringRestore reads the settings while a restore replaces them:
+// a Miner is documented as safe for concurrent use (run with -race).
+func TestConfigDuringRestore(t *testing.T) {
+	m := mustMiner(t, Config{})
+	data, err := mustMiner(t, Config{Depth: 4}).Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 100 {
+			if err := m.Restore(data); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for range 100 {
+		if d := m.Config().Depth; d != 2 && d != 4 {
+			t.Fatalf("depth %d", d)
+		}
+	}
+	<-done
+}

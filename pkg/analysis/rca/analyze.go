@@ -153,14 +153,48 @@ func rank(hs []Hypothesis, links map[int][]symptomLink, opts Options) []Hypothes
 			}
 		}
 	}
+	// Corroboration per (service, kind): the product of (1 − Corroboration ·
+	// own) over its hypotheses, so that each confidence costs one factor per
+	// kind instead of a pass over every hypothesis (quadratic in a request
+	// with thousands of failing operations).
+	type serviceKind struct {
+		service string
+		kind    Kind
+	}
+	members := make(map[serviceKind][]int)
+	for i := range hs {
+		k := serviceKind{hs[i].Service, hs[i].Kind}
+		members[k] = append(members[k], i)
+	}
+	support := func(k serviceKind, skip int) float64 {
+		p := 1.0
+		for _, j := range members[k] {
+			if j != skip {
+				p *= 1 - Corroboration*own[j]
+			}
+		}
+		return p
+	}
+	products := make(map[serviceKind]float64, len(members))
+	for k := range members {
+		products[k] = support(k, -1)
+	}
 	for i := range hs {
 		residual := 1 - own[i]
-		if m := explained[i]; m >= 0 {
+		m := explained[i]
+		if m >= 0 {
 			residual *= 1 - own[m]
 		}
-		for j := range hs {
-			if j != i && j != explained[i] && hs[j].Service == hs[i].Service && hs[j].Kind != hs[i].Kind {
-				residual *= 1 - Corroboration*own[j]
+		for _, kind := range kindsInOrder {
+			k := serviceKind{hs[i].Service, kind}
+			switch {
+			case kind == hs[i].Kind:
+			case m >= 0 && kind == hs[m].Kind:
+				residual *= support(k, m) // m was taken in, not corroborating
+			default:
+				if p, ok := products[k]; ok {
+					residual *= p
+				}
 			}
 		}
 		hs[i].Confidence = min(MaxConfidence, clamp01(1-residual))

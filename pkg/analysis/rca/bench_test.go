@@ -3,6 +3,7 @@ package rca
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/ollystack/ollystack/pkg/signalstore"
 )
@@ -49,5 +50,26 @@ func BenchmarkRankServices1000Spans(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		RankServices(Window{Spans: ctx.Spans}, baseline, Options{})
+	}
+}
+
+// BenchmarkAnalyzeManyFailingOperations: span names carrying ids make every
+// failing span its own hypothesis; ranking them must stay near-linear (16
+// times the spans took about 200 times as long when ranking compared every
+// pair).
+func BenchmarkAnalyzeManyFailingOperations(b *testing.B) {
+	for _, n := range []int{1000, 16000} {
+		b.Run(fmt.Sprintf("%d", n), func(b *testing.B) {
+			tb := newTraceBuilder(n)
+			root := tb.add(signalstore.SpanID{}, "batch", "run", "Server", 0, time.Second)
+			for i := range n {
+				tb.add(root, "batch", fmt.Sprintf("GET /items/%d", i), "Internal", ms, ms, failed("not found"))
+			}
+			ctx := tb.context()
+			b.ReportAllocs()
+			for b.Loop() {
+				Analyze(ctx, Baseline{}, Options{})
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package rca
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -119,6 +120,61 @@ func TestVersionChangeNeverBelowItsSymptoms(t *testing.T) {
 			seenVersion = seenVersion || h.Kind == KindVersionChange
 			if explained[h.Kind] && !seenVersion {
 				t.Fatalf("%s ranked above the version change explaining it:\n%s", h.Kind, describe(Result{Hypotheses: got}))
+			}
+		}
+	}
+}
+
+// TestRankMatchesConfidenceFormula checks rank against the formula of
+// Hypothesis.Confidence evaluated directly, pair by pair, over random
+// hypotheses of a few services with version changes taking in symptoms.
+func TestRankMatchesConfidenceFormula(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	kinds := []Kind{KindErrorOrigin, KindLatencyOutlier, KindNewLogPattern, KindDependencyFailure, KindResourceSaturation, KindVersionChange}
+	for range 500 {
+		var hs []Hypothesis
+		for i := range 1 + rng.IntN(12) {
+			evs := make([]Evidence, 1+rng.IntN(3))
+			for j := range evs {
+				evs[j].Weight = rng.Float64()
+			}
+			hs = append(hs, Hypothesis{Kind: kinds[rng.IntN(len(kinds))], Service: []string{"a", "b"}[rng.IntN(2)],
+				Operation: fmt.Sprint(i), Evidence: evs})
+		}
+		links := map[int][]symptomLink{}
+		for v := range hs {
+			for s := range hs {
+				if hs[v].Kind == KindVersionChange && symptomKinds[hs[s].Kind] && hs[s].Service == hs[v].Service && rng.IntN(2) == 0 {
+					links[v] = append(links[v], symptomLink{s, reasonSymptomInNewVersion})
+				}
+			}
+		}
+		own := make([]float64, len(hs))
+		for i := range hs {
+			own[i] = combine(hs[i].Evidence)
+		}
+		want := map[string]float64{}
+		for i := range hs {
+			m := -1
+			for _, l := range links[i] {
+				if m < 0 || own[l.symptom] > own[m] {
+					m = l.symptom
+				}
+			}
+			residual := 1 - own[i]
+			if m >= 0 {
+				residual *= 1 - own[m]
+			}
+			for j := range hs {
+				if j != i && j != m && hs[j].Service == hs[i].Service && hs[j].Kind != hs[i].Kind {
+					residual *= 1 - Corroboration*own[j]
+				}
+			}
+			want[hs[i].Operation] = min(MaxConfidence, 1-residual)
+		}
+		for _, h := range rank(hs, links, Options{MaxHypotheses: len(hs)}.withDefaults()) {
+			if math.Abs(h.Confidence-want[h.Operation]) > 1e-12 {
+				t.Fatalf("%s %s %s: confidence %v, formula %v", h.Kind, h.Service, h.Operation, h.Confidence, want[h.Operation])
 			}
 		}
 	}

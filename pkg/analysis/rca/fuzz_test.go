@@ -2,6 +2,8 @@ package rca
 
 import (
 	"encoding/binary"
+	"encoding/json"
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -66,6 +68,9 @@ func randomContext(data []byte) Context {
 			MetricName: []string{"pool.usage", "pool.max", "cpu.utilization", "queue.pending"}[next()%4],
 			Value:      float64(int8(next())) / 10,
 		})
+		if last := &ctx.Metrics[len(ctx.Metrics)-1]; last.Value == -12.8 {
+			last.Value = math.Inf(1) // possible from any source that is not our store
+		}
 	}
 	return ctx
 }
@@ -95,6 +100,13 @@ func FuzzAnalyze(f *testing.F) {
 			scores := RankServices(Window{Spans: ctx.Spans}, bl, Options{})
 			if !reflect.DeepEqual(scores, RankServices(Window{Spans: ctx.Spans}, bl, Options{})) {
 				t.Fatal("RankServices not deterministic")
+			}
+			// Both are served as JSON: no NaN or infinity may reach them.
+			if _, err := json.Marshal(first); err != nil {
+				t.Fatalf("Analyze result: %v", err)
+			}
+			if _, err := json.Marshal(scores); err != nil {
+				t.Fatalf("RankServices result: %v", err)
 			}
 		}
 	})

@@ -2,6 +2,7 @@ package rca
 
 import (
 	"maps"
+	"math"
 	"slices"
 	"strings"
 
@@ -51,7 +52,9 @@ func (a *analysis) saturations() []Hypothesis {
 	best := make(map[OperationKey]saturated)
 	var keys []OperationKey
 	note := func(i int, u float64) {
-		if !(u >= a.opts.SaturationThreshold) { // also rejects NaN
+		// Also rejects NaN; an infinite ratio (a limit near 0, a value
+		// overflowing) is no measurement and could not be encoded as JSON.
+		if !(u >= a.opts.SaturationThreshold) || math.IsInf(u, 1) {
 			return
 		}
 		p := &points[i]
@@ -120,7 +123,7 @@ func (a *analysis) addWaiting(h *Hypothesis) {
 	for i := range a.ctx.Metrics {
 		p := &a.ctx.Metrics[i]
 		name := strings.ToLower(p.MetricName)
-		if p.ServiceName != h.Service || !isGaugeLike(p) || !(p.Value > 0) || !containsAny(name, waitWords) || !containsAny(name, resourceWords) {
+		if p.ServiceName != h.Service || !isGaugeLike(p) || !(p.Value > 0) || math.IsInf(p.Value, 1) || !containsAny(name, waitWords) || !containsAny(name, resourceWords) {
 			continue
 		}
 		h.Evidence = append(h.Evidence, Evidence{

@@ -1,7 +1,9 @@
 package rca
 
 import (
+	"encoding/json"
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -223,5 +225,29 @@ func TestScenarioHealthy(t *testing.T) {
 	}
 	if res.Duration <= 0 || res.Duration > time.Second {
 		t.Errorf("duration = %v", res.Duration)
+	}
+}
+
+// TestSaturationNonFiniteValues: a utilisation that is not a number (an
+// infinite ratio, a usage so large its ratio to the limit overflows) is no
+// measurement, and must not reach the result, which is served as JSON.
+func TestSaturationNonFiniteValues(t *testing.T) {
+	b := shopTrace(1000, shopFault{})
+	b.gauge("payment", "system.cpu.utilization", math.Inf(1), nil)
+	b.gauge("payment", "db.client.connections.usage", 1e308, map[string]string{"state": "used"})
+	b.gauge("payment", "db.client.connections.max", 0.5, nil)
+	// A real saturation whose queueing metric is infinite.
+	b.gauge("inventory", "db.client.connections.usage", 50, map[string]string{"state": "used"})
+	b.gauge("inventory", "db.client.connections.max", 50, nil)
+	b.gauge("inventory", "db.client.connections.pending_requests", math.Inf(1), nil)
+	res := Analyze(b.context(), shopBaseline(), Options{})
+	if _, err := json.Marshal(res); err != nil {
+		t.Fatalf("result cannot be encoded: %v\n%s", err, describe(res))
+	}
+	if r := rankOf(res.Hypotheses, KindResourceSaturation, "payment"); r != 0 {
+		t.Errorf("saturation from non-finite values ranked %d:\n%s", r, describe(res))
+	}
+	if r := rankOf(res.Hypotheses, KindResourceSaturation, "inventory"); r == 0 || len(res.Hypotheses[r-1].Evidence) != 1 {
+		t.Errorf("inventory saturation missing or with the infinite queue as evidence:\n%s", describe(res))
 	}
 }

@@ -143,13 +143,14 @@ func RankServices(w Window, baseline Baseline, opts Options) []ServiceScore {
 	edges := make(map[serviceEdgeKey]*edgeExcess)
 	for k, sum := range sums {
 		if k.callee == "" {
-			get(k.op.Service).OwnExcess += sum.net()
+			sc := get(k.op.Service)
+			sc.OwnExcess = addDurations(sc.OwnExcess, sum.net())
 			continue
 		}
 		e := getOrNew(edges, serviceEdgeKey{k.op.Service, k.callee}, func() *edgeExcess { return &edgeExcess{} })
 		e.calls += sum.spans
 		e.slow += sum.slow
-		e.excess += sum.net()
+		e.excess = addDurations(e.excess, sum.net())
 	}
 	for _, sc := range scores {
 		sc.ErrorExcess = a.errorExcess(sc)
@@ -188,7 +189,7 @@ func (a *analysis) combine(scores map[string]*ServiceScore, w Window) []ServiceS
 	total := 0.0
 	for i := range out {
 		sc := &out[i]
-		sc.Score = fraction(sc.ErrorExcess, spans) + fraction(float64(sc.OwnExcess+sc.EdgeExcess), self) +
+		sc.Score = fraction(sc.ErrorExcess, spans) + fraction(float64(sc.OwnExcess)+float64(sc.EdgeExcess), self) +
 			fraction(sc.OwnEdgeErrors, requests) + sc.LogShift
 		total += sc.Score
 	}
@@ -244,8 +245,27 @@ func (e *excessSum) add(excess time.Duration) {
 	e.spans++
 	if excess > 0 {
 		e.slow++
-		e.excess += excess
+		e.excess = addDurations(e.excess, excess)
 	}
+}
+
+// addDurations adds two non-negative durations, saturating instead of
+// wrapping around: a few spans whose start time was left at 0 last half a
+// century each, and their sum must not turn into a negative excess.
+func addDurations(a, b time.Duration) time.Duration {
+	if a > math.MaxInt64-b {
+		return math.MaxInt64
+	}
+	return a + b
+}
+
+// durationOf converts non-negative nanoseconds to a Duration, saturating
+// (float64 rounds math.MaxInt64 up to 2⁶³, which does not convert).
+func durationOf(ns float64) time.Duration {
+	if ns >= math.MaxInt64 {
+		return math.MaxInt64
+	}
+	return time.Duration(max(0, ns))
 }
 
 // net is the part of the excess beyond chance: the slow spans a healthy
@@ -259,7 +279,7 @@ func (e *excessSum) net() time.Duration {
 	}
 	n, N := float64(e.spans), float64(e.baseline)
 	beyond := beyondChance(float64(e.slow), tailRate*n, n, tailRate*N, N)
-	return time.Duration(float64(e.excess) * beyond / float64(e.slow))
+	return durationOf(float64(e.excess) * beyond / float64(e.slow))
 }
 
 // edgeExcess is the latency excess of the calls from one service to another.
@@ -297,8 +317,9 @@ func attributeEdgeExcess(edges map[serviceEdgeKey]*edgeExcess, get func(string) 
 		if total := consistency[k.caller] + consistency[k.callee]; total > 0 {
 			callerShare = consistency[k.caller] / total
 		}
-		get(k.caller).EdgeExcess += time.Duration(excess * callerShare)
-		get(k.callee).EdgeExcess += time.Duration(excess * (1 - callerShare))
+		caller, callee := get(k.caller), get(k.callee)
+		caller.EdgeExcess = addDurations(caller.EdgeExcess, durationOf(excess*callerShare))
+		callee.EdgeExcess = addDurations(callee.EdgeExcess, durationOf(excess*(1-callerShare)))
 	}
 }
 

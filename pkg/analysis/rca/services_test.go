@@ -2,6 +2,7 @@ package rca
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"testing"
 	"time"
@@ -233,5 +234,39 @@ func TestRankServicesDeterministic(t *testing.T) {
 		if again := RankServices(w, baseline, Options{}); !reflect.DeepEqual(first, again) {
 			t.Fatalf("differs:\n%+v\n%+v", first, again)
 		}
+	}
+}
+
+// TestRankServicesHugeDurationsDoNotWrap: spans whose start time an SDK left
+// at 0 last about 56 years each; a handful of them summed past the range of
+// a Duration and wrapped to a negative excess, which made every score 0.
+func TestRankServicesHugeDurationsDoNotWrap(t *testing.T) {
+	var w Window
+	for n := range 20 {
+		w.Spans = append(w.Spans, shopTrace(700+n, shopFault{slowShipping: 300 * ms}).spans...)
+	}
+	for n := range 8 {
+		b := shopTrace(900+n, shopFault{})
+		for i := range b.spans {
+			if s := &b.spans[i]; s.ServiceName == "inventory" && s.SpanName == "GET /stock" {
+				end := s.Timestamp.Add(s.Duration)
+				s.Timestamp = time.Unix(0, 0)
+				s.Duration = end.Sub(s.Timestamp)
+			}
+		}
+		w.Spans = append(w.Spans, b.spans...)
+	}
+	total := 0.0
+	for _, sc := range RankServices(w, shopBaseline(), Options{}) {
+		if sc.OwnExcess < 0 || sc.EdgeExcess < 0 {
+			t.Errorf("%s: negative excess %v / %v", sc.Service, sc.OwnExcess, sc.EdgeExcess)
+		}
+		if sc.Service == "shipping" && !(sc.Score > 0) {
+			t.Errorf("shipping, 300ms slower in every trace, scored %v", sc.Score)
+		}
+		total += sc.Score
+	}
+	if math.Abs(total-1) > 1e-9 {
+		t.Errorf("scores sum to %v, want 1", total)
 	}
 }

@@ -50,6 +50,12 @@ var kindOrder = map[Kind]int{
 	KindNewLogPattern:      5,
 }
 
+// kindsInOrder lists the kinds in kindOrder.
+var kindsInOrder = []Kind{
+	KindResourceSaturation, KindErrorOrigin, KindDependencyFailure,
+	KindVersionChange, KindLatencyOutlier, KindNewLogPattern,
+}
+
 // Signal names what an evidence item points at.
 type Signal string
 
