@@ -83,7 +83,7 @@ func (p *parser) build(question string) (*Plan, error) {
 			start, end := q.Window(p.now)
 			shift = end.Sub(start)
 		}
-		plan.Compare, plan.CompareLabel = shiftedQuery(&q, p.now, shift), p.compareLabel
+		plan.Compare, plan.CompareLabel = shiftedQuery(&q, p.now, shift, !p.compareByWindow), p.compareLabel
 	}
 	if err := plan.validate(); err != nil {
 		return nil, &NotUnderstoodError{Reason: err.Error(), Hint: exampleHint}
@@ -325,11 +325,26 @@ func toErrorRate(q *signalstore.Query) error {
 }
 
 // shiftedQuery is q over the window shift earlier, with absolute bounds.
-func shiftedQuery(q *signalstore.Query, now time.Time, shift time.Duration) *signalstore.Query {
+// With calendar set, a shift of whole days ("yesterday", "last week") moves
+// the window by calendar days in now's zone, so that it keeps its wall-clock
+// times: across a change to or from summer time a day lasts 23 or 25 hours,
+// and yesterday began that long before today's midnight, not 24 hours.
+func shiftedQuery(q *signalstore.Query, now time.Time, shift time.Duration, calendar bool) *signalstore.Query {
 	c := *q
 	start, end := q.Window(now)
 	c.Last = 0
 	c.Start, c.End = start.Add(-shift).UTC(), end.Add(-shift).UTC()
+	const day = 24 * time.Hour
+	if calendar && shift > 0 && shift%day == 0 {
+		days := -int(shift / day)
+		loc := now.Location()
+		s, e := start.In(loc).AddDate(0, 0, days), end.In(loc).AddDate(0, 0, days)
+		// A bound in the hour the clocks skip moves an hour on; keep the
+		// fixed shift if that would leave no window.
+		if e.After(s) {
+			c.Start, c.End = s.UTC(), e.UTC()
+		}
+	}
 	return &c
 }
 

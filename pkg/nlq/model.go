@@ -169,7 +169,7 @@ func FromModel(question, output string, cat Catalog, now time.Time) (*Plan, erro
 		case 7 * 24 * time.Hour:
 			label = "last week"
 		}
-		plan.Compare, plan.CompareLabel = shiftedQuery(&plan.Query, now, shift), label
+		plan.Compare, plan.CompareLabel = shiftedQuery(&plan.Query, now, shift, true), label
 	}
 	if err := plan.validate(); err != nil {
 		return nil, invalid(err)

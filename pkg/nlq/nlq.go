@@ -74,14 +74,18 @@ func LoadCatalog(ctx context.Context, r signalstore.QueryRunner) (Catalog, error
 	if err != nil {
 		return Catalog{}, fmt.Errorf("load catalog from spans: %w", err)
 	}
-	services, operations := map[string]bool{}, map[string]bool{}
+	// Rows come busiest first; the names keep that order until capped.
+	var services, operations []string
+	seen := map[[2]string]bool{}
+	add := func(list *[]string, kind string, v any) {
+		if s, ok := v.(string); ok && s != "" && !seen[[2]string{kind, s}] {
+			seen[[2]string{kind, s}] = true
+			*list = append(*list, s)
+		}
+	}
 	for _, row := range res.Rows {
-		if s, ok := row[0].(string); ok && s != "" {
-			services[s] = true
-		}
-		if s, ok := row[1].(string); ok && s != "" {
-			operations[s] = true
-		}
+		add(&services, "service", row[0])
+		add(&operations, "operation", row[1])
 	}
 	logs := signalstore.Query{
 		Signal:       signalstore.SignalLogs,
@@ -96,22 +100,15 @@ func LoadCatalog(ctx context.Context, r signalstore.QueryRunner) (Catalog, error
 		return Catalog{}, fmt.Errorf("load catalog from logs: %w", err)
 	}
 	for _, row := range res.Rows {
-		if s, ok := row[0].(string); ok && s != "" {
-			services[s] = true
-		}
+		add(&services, "service", row[0])
 	}
 	return NewCatalog(sortedCapped(services, maxCatalogServices), sortedCapped(operations, maxCatalogOperations)), nil
 }
 
-func sortedCapped(set map[string]bool, limit int) []string {
-	out := make([]string, 0, len(set))
-	for s := range set {
-		out = append(out, s)
-	}
+// sortedCapped keeps the first limit names (the busiest), sorted.
+func sortedCapped(names []string, limit int) []string {
+	out := slices.Clone(names[:min(len(names), limit)])
 	slices.Sort(out)
-	if len(out) > limit {
-		out = out[:limit]
-	}
 	return out
 }
 

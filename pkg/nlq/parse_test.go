@@ -313,6 +313,42 @@ func TestParseTimeZone(t *testing.T) {
 	}
 }
 
+// TestParseCompareAcrossDST: "yesterday" and "last week" are calendar days
+// in the asker's zone. The Monday after Berlin switched to summer time,
+// yesterday (a Sunday of 23 hours) began 24 hours before 23:00 today, not
+// 24 hours before midnight; shifting by a fixed 24h or 168h compared with a
+// window that began on Saturday 23:00.
+func TestParseCompareAcrossDST(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skipf("no time zone data: %v", err)
+	}
+	now := time.Date(2026, 3, 30, 10, 0, 0, 0, berlin) // Monday 08:00Z, CEST
+	for question, want := range map[string]string{
+		// Sunday 00:00 CET to Sunday 10:00 CEST.
+		"errors today compared to yesterday": `"start":"2026-03-28T23:00:00Z","end":"2026-03-29T08:00:00Z"`,
+		// Yesterday is Sunday; the day before is all of Saturday (24 hours).
+		"errors yesterday compared to the day before": `"start":"2026-03-27T23:00:00Z","end":"2026-03-28T23:00:00Z"`,
+		// This week began today, Monday 00:00 CEST; last week on Monday 00:00 CET.
+		"errors this week compared to last week": `"start":"2026-03-22T23:00:00Z","end":"2026-03-23T09:00:00Z"`,
+		// Not a calendar shift: the hour before, whatever the clock says.
+		"errors in the last hour compared to the previous hour": `"start":"2026-03-30T06:00:00Z","end":"2026-03-30T07:00:00Z"`,
+	} {
+		plan, err := Parse(question, testCatalog, now)
+		if err != nil {
+			t.Errorf("%q: %v", question, err)
+			continue
+		}
+		if plan.Compare == nil {
+			t.Errorf("%q: no comparison", question)
+			continue
+		}
+		if got := mustJSON(t, plan.Compare); !strings.Contains(got, want) {
+			t.Errorf("%q: comparison %s, want %s", question, got, want)
+		}
+	}
+}
+
 func TestParseExplains(t *testing.T) {
 	plan, err := Parse("p99 latency of chekout since 9am by endpoint", testCatalog, testNow)
 	if err != nil {

@@ -169,7 +169,8 @@ func foldErrorRate(q *signalstore.Query, res *signalstore.QueryResult, top int) 
 			continue
 		}
 		key := row[:n-2]
-		k := fmt.Sprint(key...)
+		// %#v quotes strings: Sprint runs "GET"+"" and ""+"GET" together.
+		k := fmt.Sprintf("%#v", key)
 		rr := byKey[k]
 		if rr == nil {
 			rr = &rateRow{key: key}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -373,5 +374,42 @@ func TestRunLimits(t *testing.T) {
 	plan.Query = signalstore.Query{Signal: "metrics"}
 	if _, err := Run(ctx, store, plan, Limits{}); err == nil || !strings.Contains(err.Error(), "invalid plan") {
 		t.Errorf("Run of an invalid plan: %v", err)
+	}
+}
+
+// queryFunc is a QueryRunner made of a function.
+type queryFunc func(signalstore.Query) *signalstore.QueryResult
+
+func (f queryFunc) Query(_ context.Context, q signalstore.Query) (*signalstore.QueryResult, error) {
+	return f(q), nil
+}
+
+// TestLoadCatalogKeepsBusiestServices: with more services than the catalog
+// holds, the ones cut are the least busy (the query orders by count), not
+// those whose names sort last.
+func TestLoadCatalogKeepsBusiestServices(t *testing.T) {
+	runner := queryFunc(func(q signalstore.Query) *signalstore.QueryResult {
+		res := &signalstore.QueryResult{}
+		if q.Signal != signalstore.SignalSpans {
+			return res
+		}
+		res.Rows = append(res.Rows, []any{"zookeeper", "sync", int64(1_000_000)})
+		for i := range maxCatalogOperations - 1 {
+			res.Rows = append(res.Rows, []any{fmt.Sprintf("svc-%04d", i), "op", int64(maxCatalogOperations - i)})
+		}
+		return res
+	})
+	cat, err := LoadCatalog(context.Background(), runner)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cat.Services) != maxCatalogServices || !slices.IsSorted(cat.Services) {
+		t.Fatalf("%d services, sorted %v", len(cat.Services), slices.IsSorted(cat.Services))
+	}
+	if !slices.Contains(cat.Services, "zookeeper") {
+		t.Error("the busiest service was cut from the catalog")
+	}
+	if !slices.Contains(cat.Services, "svc-0000") || slices.Contains(cat.Services, "svc-0998") {
+		t.Error("the catalog does not hold the busiest services")
 	}
 }

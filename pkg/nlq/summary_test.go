@@ -81,3 +81,25 @@ func TestFormatting(t *testing.T) {
 		}
 	}
 }
+
+// TestFoldErrorRateKeepsGroupsApart: rows of two groups whose values run
+// together ("GET" + "" and "" + "GET", an attribute missing on one side)
+// were folded into one, adding up their requests and errors.
+func TestFoldErrorRateKeepsGroupsApart(t *testing.T) {
+	q := signalstore.Query{Signal: signalstore.SignalSpans, GroupBy: []signalstore.GroupBy{
+		{Field: signalstore.FieldAttribute, Key: "http.request.method"}, {Field: signalstore.FieldAttribute, Key: "http.route"}, {Field: signalstore.FieldStatusCode}}}
+	str := signalstore.Column{Type: signalstore.ColumnString}
+	res := &signalstore.QueryResult{
+		Columns: []signalstore.Column{str, str, str, {Name: "count", Type: signalstore.ColumnInt}},
+		Rows: [][]any{
+			{"GET", "", signalstore.StatusCodeError, int64(3)},
+			{"", "GET", signalstore.StatusCodeOk, int64(5)},
+			{"ab", "c", signalstore.StatusCodeOk, int64(1)},
+			{"a", "bc", signalstore.StatusCodeError, int64(1)},
+		},
+	}
+	_, rows := foldErrorRate(&q, res, 0)
+	if len(rows) != 4 {
+		t.Fatalf("%d groups, want 4: %v", len(rows), rows)
+	}
+}
