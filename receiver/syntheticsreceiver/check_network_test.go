@@ -80,8 +80,6 @@ func TestTCPCheck(t *testing.T) {
 // www.test. CNAME api.test. over UDP on a loopback port.
 func dnsServer(t *testing.T) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	require.NoError(t, err)
 	mux := dns.NewServeMux()
 	mux.HandleFunc("test.", func(w dns.ResponseWriter, req *dns.Msg) {
 		reply := new(dns.Msg)
@@ -103,8 +101,17 @@ func dnsServer(t *testing.T) string {
 		}
 		_ = w.WriteMsg(reply)
 	})
+	return serveDNS(t, mux)
+}
+
+// serveDNS serves handler over UDP on a loopback port until the test ends,
+// and returns the address.
+func serveDNS(t *testing.T, handler dns.Handler) string {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	require.NoError(t, err)
 	started := make(chan struct{})
-	srv := &dns.Server{PacketConn: pc, Handler: mux, NotifyStartedFunc: func() { close(started) }}
+	srv := &dns.Server{PacketConn: pc, Handler: handler, NotifyStartedFunc: func() { close(started) }}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -200,8 +207,6 @@ func TestTLSCheck(t *testing.T) {
 // when delay is negative.
 func slowDNSServer(t *testing.T, delay time.Duration) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	require.NoError(t, err)
 	stop := make(chan struct{})
 	handler := dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
 		if delay < 0 {
@@ -218,20 +223,10 @@ func slowDNSServer(t *testing.T, delay time.Duration) string {
 		reply.Answer = append(reply.Answer, rr)
 		_ = w.WriteMsg(reply)
 	})
-	started := make(chan struct{})
-	srv := &dns.Server{PacketConn: pc, Handler: handler, NotifyStartedFunc: func() { close(started) }}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.ActivateAndServe()
-	}()
-	<-started
-	t.Cleanup(func() {
-		close(stop)
-		_ = srv.Shutdown()
-		<-done
-	})
-	return pc.LocalAddr().String()
+	addr := serveDNS(t, handler)
+	// Cleanups run last first: the delayed answers end before the server.
+	t.Cleanup(func() { close(stop) })
+	return addr
 }
 
 // TestDNSCheckTimeout: the check's timeout bounds a DNS query, not the DNS
