@@ -56,7 +56,7 @@ func TestWritesAreReadableThroughTheStore(t *testing.T) {
 		ids[i] = signalstore.TraceID(id)
 	}
 	all := signalstore.TimeRange{}
-	spans, err := store.SpansByTraceIDs(ctx, ids, all)
+	spans, err := store.SpansByTraceIDs(ctx, ids, all, 0)
 	require.NoError(t, err)
 	assert.Len(t, spans, 100*10)
 	records, err := store.LogsByTraceIDs(ctx, ids, all, 0)

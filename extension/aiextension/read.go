@@ -134,14 +134,11 @@ func readBaseline(ctx context.Context, store signalstore.Reader, cfg BaselineCon
 		return h, nil
 	}
 	within := signalstore.TimeRange{Start: since}
-	if h.spans, err = store.SpansByTraceIDs(ctx, traceIDs, within); err != nil {
+	if h.spans, err = store.SpansByTraceIDs(ctx, traceIDs, within, requestLimits.MaxSpans); err != nil {
 		return nil, fmt.Errorf("baseline spans: %w", err)
 	}
 	if h.logs, err = store.LogsByTraceIDs(ctx, traceIDs, within, requestLimits.MaxLogs); err != nil {
 		return nil, fmt.Errorf("baseline logs: %w", err)
-	}
-	if len(h.spans) > requestLimits.MaxSpans {
-		h.spans = h.spans[:requestLimits.MaxSpans]
 	}
 	for i := range h.spans {
 		if sameOp[h.spans[i].TraceID] {

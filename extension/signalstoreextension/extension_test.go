@@ -66,7 +66,7 @@ func TestWriteReadAndSelfMetrics(t *testing.T) {
 	td, traceID := testTraces(3)
 	require.NoError(t, store.WriteTraces(ctx, td))
 	require.NoError(t, store.WriteLogs(ctx, testLogs(traceID, 2)))
-	spans, err := store.SpansByTraceIDs(ctx, []signalstore.TraceID{signalstore.TraceID(traceID)}, signalstore.TimeRange{})
+	spans, err := store.SpansByTraceIDs(ctx, []signalstore.TraceID{signalstore.TraceID(traceID)}, signalstore.TimeRange{}, 0)
 	require.NoError(t, err)
 	assert.Len(t, spans, 3)
 

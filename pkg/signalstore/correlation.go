@@ -91,7 +91,7 @@ func ReadTraces(ctx context.Context, r Reader, traceIDs []TraceID, limits Correl
 	}
 	err := runConcurrently(ctx,
 		func(ctx context.Context) (err error) {
-			c.Spans, err = r.SpansByTraceIDs(ctx, traceIDs, allTime)
+			c.Spans, err = r.SpansByTraceIDs(ctx, traceIDs, allTime, limits.MaxSpans+1)
 			return wrap(err, "spans by trace ids")
 		},
 		func(ctx context.Context) (err error) {

@@ -50,10 +50,12 @@ type CorrelationReader interface {
 
 // SpanReader returns spans.
 type SpanReader interface {
-	// SpansByTraceIDs returns all spans of the given traces (unknown ids
+	// SpansByTraceIDs returns the spans of the given traces (unknown ids
 	// contribute nothing), ordered by trace id, then start time, then span
-	// id.
-	SpansByTraceIDs(ctx context.Context, traceIDs []TraceID, tr TimeRange) ([]Span, error)
+	// id. A limit <= 0 means no limit; otherwise the earliest spans over
+	// all the traces (by start time, then span id) up to limit are
+	// returned, and a trace of millions of spans is not read whole.
+	SpansByTraceIDs(ctx context.Context, traceIDs []TraceID, tr TimeRange, limit int) ([]Span, error)
 }
 
 // LogReader returns log records. A limit <= 0 means no limit; otherwise the

@@ -26,11 +26,18 @@ const spanColumns = `Timestamp, TraceId, SpanId, ParentSpanId, TraceState, SpanN
 // spansByTraceIDs reads the spans of the traces within w, which the caller
 // has already narrowed with traceBounds so the partitions read are only
 // those of the traces' own days.
-func (r readSQL) spansByTraceIDs(traceIDs []string, w window) statement {
+func (r readSQL) spansByTraceIDs(traceIDs []string, w window, limit int) statement {
+	// With a limit, the earliest spans over all the traces; the caller
+	// sorts them by trace id again.
+	order := "TraceId, Timestamp, SpanId"
+	if limit > 0 {
+		order = "Timestamp, SpanId"
+	}
+	limitSQL, args := limitClause(limit, []any{groupSet(traceIDs), w.start, w.end})
 	return statement{sql: `SELECT ` + spanColumns + `
 FROM ` + r.t.q(r.t.traces) + `
 WHERE TraceId IN ? AND Timestamp >= ` + nanoTime + ` AND Timestamp < ` + nanoTime + `
-ORDER BY TraceId, Timestamp, SpanId`, args: []any{groupSet(traceIDs), w.start, w.end}}
+ORDER BY ` + order + limitSQL, args: args}
 }
 
 // traceWindow narrows the caller's range to where the traces' spans are.
@@ -49,7 +56,7 @@ func (s *Store) traceWindow(ctx context.Context, ids []string) (w window, found 
 }
 
 // SpansByTraceIDs implements signalstore.SpanReader.
-func (s *Store) SpansByTraceIDs(ctx context.Context, traceIDs []signalstore.TraceID, tr signalstore.TimeRange) ([]signalstore.Span, error) {
+func (s *Store) SpansByTraceIDs(ctx context.Context, traceIDs []signalstore.TraceID, tr signalstore.TimeRange, limit int) ([]signalstore.Span, error) {
 	spans := []signalstore.Span{}
 	ids := traceIDStrings(traceIDs)
 	if len(ids) == 0 {
@@ -63,7 +70,7 @@ func (s *Store) SpansByTraceIDs(ctx context.Context, traceIDs []signalstore.Trac
 	if w.empty() {
 		return spans, nil
 	}
-	err = s.query(ctx, newReadSQL(s.cfg).spansByTraceIDs(ids, w), func(rows driver.Rows) error {
+	err = s.query(ctx, newReadSQL(s.cfg).spansByTraceIDs(ids, w, limit), func(rows driver.Rows) error {
 		sp, err := s.scanSpan(rows)
 		if err != nil {
 			return err

@@ -34,7 +34,8 @@ func TestGoldenReads(t *testing.T) {
 		{"read_recent_correlations_until", rs.recentCorrelations(signalstore.CorrelationFilter{
 			Service: "checkout", Until: testEnd}, since, 10), []string{"LastSeen"}},
 		{"read_trace_bounds", rs.traceBounds(testIDs), nil},
-		{"read_spans_by_trace_ids", rs.spansByTraceIDs(testIDs, testWin), []string{"Timestamp"}},
+		{"read_spans_by_trace_ids", rs.spansByTraceIDs(testIDs, testWin, 0), []string{"Timestamp"}},
+		{"read_spans_by_trace_ids_limit", rs.spansByTraceIDs(testIDs, testWin, 1001), []string{"Timestamp"}},
 		{"read_logs_by_trace_ids", rs.logsByTraceIDs(testIDs, testWin, 0), []string{"Timestamp"}},
 		{"read_logs_by_trace_ids_limit", rs.logsByTraceIDs(testIDs[:1], testWin, 50), []string{"Timestamp"}},
 		{"read_logs_by_correlation_id", rs.logsByCorrelationID("order-42", testWin, 20), []string{"Timestamp"}},
@@ -145,7 +146,7 @@ func TestLongTraceIDListsRaiseMaxQuerySize(t *testing.T) {
 	many := ids(10_000)
 	for name, st := range map[string]statement{
 		"bounds":  rs.traceBounds(many),
-		"spans":   rs.spansByTraceIDs(many, testWin),
+		"spans":   rs.spansByTraceIDs(many, testWin, 0),
 		"logs":    rs.logsByTraceIDs(many, testWin, 100),
 		"metrics": rs.metricPointsByExemplarTraceIDs(metricTables[2], many, testWin, 100),
 	} {
@@ -159,7 +160,7 @@ func TestLongTraceIDListsRaiseMaxQuerySize(t *testing.T) {
 		}
 	}
 	for name, st := range map[string]statement{
-		"spans of 100 traces": rs.spansByTraceIDs(ids(100), testWin),
+		"spans of 100 traces": rs.spansByTraceIDs(ids(100), testWin, 0),
 		"error fingerprints":  rs.errorFingerprints(testWin, "checkout", 10),
 	} {
 		if got := st.maxQuerySize(); got != 0 {

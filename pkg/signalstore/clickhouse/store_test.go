@@ -153,7 +153,7 @@ func TestSpansNarrowToTheTraceBounds(t *testing.T) {
 	cfg.CreateSchema = false
 	s := openFake(t, cfg, conn)
 	id, _ := signalstore.ParseTraceID(testIDs[0])
-	spans, err := s.SpansByTraceIDs(context.Background(), []signalstore.TraceID{id, id, {}}, signalstore.TimeRange{})
+	spans, err := s.SpansByTraceIDs(context.Background(), []signalstore.TraceID{id, id, {}}, signalstore.TimeRange{}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestSpansNarrowToTheTraceBounds(t *testing.T) {
 
 	// A trace the lookup table does not know has no spans: no span read.
 	conn.answer = func(statement) [][]any { return [][]any{{int64(0), int64(0), uint64(0)}} }
-	if spans, err = s.SpansByTraceIDs(context.Background(), []signalstore.TraceID{id}, signalstore.TimeRange{}); err != nil || len(spans) != 0 {
+	if spans, err = s.SpansByTraceIDs(context.Background(), []signalstore.TraceID{id}, signalstore.TimeRange{}, 0); err != nil || len(spans) != 0 {
 		t.Fatalf("unknown trace: %v, %v", spans, err)
 	}
 	if n := len(conn.queried("FROM `default`.`otel_traces`")); n != 1 {

@@ -124,7 +124,7 @@ func TestDurabilityAfterKill(t *testing.T) {
 	ctx := context.Background()
 	for _, n := range acked {
 		tid := ackTraceID(n)
-		spans, err := store.SpansByTraceIDs(ctx, []signalstore.TraceID{tid}, signalstore.TimeRange{})
+		spans, err := store.SpansByTraceIDs(ctx, []signalstore.TraceID{tid}, signalstore.TimeRange{}, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 
 	"github.com/ollystack/ollystack/pkg/signalstore"
 )
@@ -70,5 +71,65 @@ func TestLogReadsWithALimitHoldOnlyTheLimit(t *testing.T) {
 				t.Errorf("reading %d of %d records allocated %d KiB", limit, records, allocated>>10)
 			}
 		})
+	}
+}
+
+// TestSpanReadsWithALimitHoldOnlyTheLimit: the same for spans, over several
+// traces: the earliest spans of all of them, without decoding every span of
+// a trace of thousands.
+func TestSpanReadsWithALimitHoldOnlyTheLimit(t *testing.T) {
+	store := openTestStore(t, func(c *Config) { c.Sync = SyncNormal })
+	ctx := context.Background()
+	const perTrace, limit = 2_000, 25
+	base := time.Now().Add(-time.Hour)
+	attr := strings.Repeat("a", 1024)
+	var ids []signalstore.TraceID
+	td := ptrace.NewTraces()
+	spans := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans()
+	for tr := range 3 {
+		ids = append(ids, traceIDFor("big", tr))
+		for i := range perTrace {
+			sp := spans.AppendEmpty()
+			sp.SetTraceID(pcommon.TraceID(ids[tr]))
+			sp.SetSpanID(pcommon.SpanID{byte(tr + 1), byte(i), byte(i >> 8), 1})
+			// The traces interleave in time, newest first in each.
+			at := base.Add(time.Duration(3*(perTrace-i)+tr) * time.Millisecond)
+			sp.SetStartTimestamp(pcommon.NewTimestampFromTime(at))
+			sp.SetEndTimestamp(pcommon.NewTimestampFromTime(at.Add(time.Millisecond)))
+			sp.Attributes().PutStr("payload", attr)
+		}
+	}
+	if err := store.WriteTraces(ctx, td); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	got, err := store.SpansByTraceIDs(ctx, ids, signalstore.TimeRange{}, limit)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := store.SpansByTraceIDs(ctx, ids, signalstore.TimeRange{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 3*perTrace {
+		t.Fatalf("%d spans stored, want %d", len(all), 3*perTrace)
+	}
+	signalstore.SortSpansByTime(all)
+	want := all[:limit]
+	signalstore.SortSpans(want)
+	if len(got) != limit {
+		t.Fatalf("%d spans, want %d", len(got), limit)
+	}
+	for i := range want {
+		if got[i].SpanID != want[i].SpanID || got[i].TraceID != want[i].TraceID {
+			t.Fatalf("span %d is %x/%x, want %x/%x: the earliest ones, by trace", i, got[i].TraceID, got[i].SpanID, want[i].TraceID, want[i].SpanID)
+		}
+	}
+	// Decoding all 6,000 spans allocates about 30 MiB.
+	if allocated := after.TotalAlloc - before.TotalAlloc; allocated > 3<<20 {
+		t.Errorf("reading %d of %d spans allocated %d KiB", limit, 3*perTrace, allocated>>10)
 	}
 }

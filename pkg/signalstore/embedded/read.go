@@ -86,23 +86,50 @@ const spanColumns = `s.Timestamp, s.TraceId, s.SpanId, s.ParentSpanId, s.Service
 	s.ScopeName, s.ScopeVersion, s.StatusMessage, s.SpanAttributes, s.Events, s.Links`
 
 // SpansByTraceIDs implements signalstore.SpanReader.
-func (s *Store) SpansByTraceIDs(ctx context.Context, traceIDs []signalstore.TraceID, tr signalstore.TimeRange) ([]signalstore.Span, error) {
+func (s *Store) SpansByTraceIDs(ctx context.Context, traceIDs []signalstore.TraceID, tr signalstore.TimeRange, limit int) ([]signalstore.Span, error) {
 	start, end := timeBounds(tr)
 	spans := []signalstore.Span{}
 	resources := resourceCache{}
+	// With a limit, each trace yields its earliest spans up to it, and the
+	// spans read are cut back to it whenever they reach twice as many:
+	// memory stays bounded whatever the size and number of the traces.
+	var orderLimit string
+	var limitArgs []any
+	scan := appendScanned(&spans, resources, scanSpan)
+	if limit > 0 {
+		orderLimit, limitArgs = ` ORDER BY s.Timestamp, s.SpanId LIMIT ?`, []any{int64(limit)}
+		appendSpan := scan
+		scan = func(st *sqlite3.Stmt) error {
+			if len(spans) >= 2*limit {
+				spans = earliestSpans(spans, limit)
+			}
+			return appendSpan(st)
+		}
+	}
 	err := s.withReader(ctx, func(c *dbConn) error {
 		return queryPerTraceID(c, traceIDs, `SELECT `+spanColumns+`
 			FROM ollystack_trace_spans x
 			JOIN otel_traces s ON s.rowid BETWEEN x.FirstRowId AND x.LastRowId
 			LEFT JOIN ollystack_resources r ON r.ResourceId = s.ResourceId
-			WHERE x.TraceId = ? AND s.TraceId = ? AND s.Timestamp >= ? AND s.Timestamp < ?`,
-			start, end, appendScanned(&spans, resources, scanSpan))
+			WHERE x.TraceId = ? AND s.TraceId = ? AND s.Timestamp >= ? AND s.Timestamp < ?`+orderLimit,
+			start, end, scan, limitArgs...)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("spans by trace ids: %w", err)
 	}
+	spans = earliestSpans(spans, limit)
 	signalstore.SortSpans(spans)
 	return spans, nil
+}
+
+// earliestSpans keeps the limit earliest spans (all with limit <= 0).
+func earliestSpans(spans []signalstore.Span, limit int) []signalstore.Span {
+	if limit <= 0 || len(spans) <= limit {
+		return spans
+	}
+	signalstore.SortSpansByTime(spans)
+	clear(spans[limit:]) // let the cut spans' maps be collected
+	return spans[:limit]
 }
 
 // queryPerTraceID runs query once for each distinct non-empty trace id,

@@ -43,7 +43,7 @@ func BenchmarkCorrelationLookup1M(b *testing.B) {
 		if err != nil || len(ids) != 1 {
 			b.Fatalf("trace ids for %s: %v, %v", id, ids, err)
 		}
-		sp, err := store.SpansByTraceIDs(ctx, ids, signalstore.TimeRange{})
+		sp, err := store.SpansByTraceIDs(ctx, ids, signalstore.TimeRange{}, 0)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -189,7 +189,7 @@ func TestRetentionDeletesOnlyExpiredData(t *testing.T) {
 		}
 		return ""
 	})
-	spans, err := store.SpansByTraceIDs(ctx, []signalstore.TraceID{traceIDFor("new", 3)}, signalstore.TimeRange{})
+	spans, err := store.SpansByTraceIDs(ctx, []signalstore.TraceID{traceIDFor("new", 3)}, signalstore.TimeRange{}, 0)
 	if err != nil || len(spans) != 10 {
 		t.Fatalf("new trace after retention: %d spans, %v", len(spans), err)
 	}
@@ -250,11 +250,11 @@ func TestSizeCapEvictsOldestAndLogs(t *testing.T) {
 	if logs.FilterMessageSnippet("size cap reached").Len() == 0 {
 		t.Error("no log line says the size cap bit")
 	}
-	newest, err := store.SpansByTraceIDs(ctx, []signalstore.TraceID{traceIDFor("b23", 5)}, signalstore.TimeRange{})
+	newest, err := store.SpansByTraceIDs(ctx, []signalstore.TraceID{traceIDFor("b23", 5)}, signalstore.TimeRange{}, 0)
 	if err != nil || len(newest) != 10 {
 		t.Errorf("newest batch: %d spans, %v; want it kept", len(newest), err)
 	}
-	oldest, err := store.SpansByTraceIDs(ctx, []signalstore.TraceID{traceIDFor("b00", 5)}, signalstore.TimeRange{})
+	oldest, err := store.SpansByTraceIDs(ctx, []signalstore.TraceID{traceIDFor("b00", 5)}, signalstore.TimeRange{}, 0)
 	if err != nil || len(oldest) != 0 {
 		t.Errorf("oldest batch: %d spans, %v; want it evicted", len(oldest), err)
 	}

@@ -36,7 +36,7 @@ func TestPurgeThenWrite(t *testing.T) {
 	if err := store.WriteTraces(ctx, agedTraces("after", 3, now)); err != nil {
 		t.Fatal(err)
 	}
-	spans, err := store.SpansByTraceIDs(ctx, []signalstore.TraceID{traceIDFor("after", 1)}, signalstore.TimeRange{})
+	spans, err := store.SpansByTraceIDs(ctx, []signalstore.TraceID{traceIDFor("after", 1)}, signalstore.TimeRange{}, 0)
 	if err != nil || len(spans) != 10 || spans[0].ResourceAttributes["service.name"] != "after" {
 		t.Fatalf("after purge: %d spans (%v), resource %v", len(spans), err, spans)
 	}

@@ -35,7 +35,7 @@ var edgeCaseTests = []suiteTest{
 		log := logSpec{service: f.svc("blob"), traceID: span.traceID, ts: f.at(0), body: huge, corr: f.corr("huge")}
 		writeLogs(t, s, log)
 		s.eventually(t, func() string {
-			spans, err := s.Reader.SpansByTraceIDs(ctx, []signalstore.TraceID{span.traceID}, signalstore.TimeRange{})
+			spans, err := s.Reader.SpansByTraceIDs(ctx, []signalstore.TraceID{span.traceID}, signalstore.TimeRange{}, 0)
 			if err != nil {
 				return err.Error()
 			}
@@ -70,7 +70,7 @@ var edgeCaseTests = []suiteTest{
 			if msg := diff("trace ids", ids, []signalstore.TraceID{span.traceID}); msg != "" {
 				return msg
 			}
-			spans, err := s.Reader.SpansByTraceIDs(ctx, ids, signalstore.TimeRange{})
+			spans, err := s.Reader.SpansByTraceIDs(ctx, ids, signalstore.TimeRange{}, 0)
 			if err != nil {
 				return err.Error()
 			}
@@ -107,7 +107,7 @@ var edgeCaseTests = []suiteTest{
 		writeLogs(t, s, logs...)
 		want := sortedSpans(specs...)
 		s.eventually(t, func() string {
-			got, err := s.Reader.SpansByTraceIDs(ctx, []signalstore.TraceID{trace}, signalstore.TimeRange{})
+			got, err := s.Reader.SpansByTraceIDs(ctx, []signalstore.TraceID{trace}, signalstore.TimeRange{}, 0)
 			if err != nil {
 				return err.Error()
 			}
@@ -130,7 +130,7 @@ var edgeCaseTests = []suiteTest{
 			kind: ptrace.SpanKindUnspecified, start: f.at(0), duration: time.Second}
 		writeTraces(t, s, span)
 		s.eventually(t, func() string {
-			got, err := s.Reader.SpansByTraceIDs(ctx, []signalstore.TraceID{span.traceID}, signalstore.TimeRange{})
+			got, err := s.Reader.SpansByTraceIDs(ctx, []signalstore.TraceID{span.traceID}, signalstore.TimeRange{}, 0)
 			if err != nil {
 				return err.Error()
 			}

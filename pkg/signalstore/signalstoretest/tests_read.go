@@ -106,7 +106,22 @@ var spanTests = []suiteTest{
 		c.write(t, s)
 		want := sortedSpans(c.spans...)
 		s.eventually(t, func() string {
-			got, err := s.Reader.SpansByTraceIDs(ctx, []signalstore.TraceID{c.traceA, c.traceB}, signalstore.TimeRange{})
+			got, err := s.Reader.SpansByTraceIDs(ctx, []signalstore.TraceID{c.traceA, c.traceB}, signalstore.TimeRange{}, 0)
+			if err != nil {
+				return err.Error()
+			}
+			return diff("spans", got, want)
+		})
+	}},
+	{"LimitKeepsTheEarliestSpans", always, func(t *testing.T, s *StoreUnderTest) {
+		c := newCheckoutFlow(newFixture(t))
+		c.write(t, s)
+		want := sortedSpans(c.spans...)
+		signalstore.SortSpansByTime(want)
+		want = want[:3]
+		signalstore.SortSpans(want)
+		s.eventually(t, func() string {
+			got, err := s.Reader.SpansByTraceIDs(ctx, []signalstore.TraceID{c.traceA, c.traceB}, signalstore.TimeRange{}, 3)
 			if err != nil {
 				return err.Error()
 			}
@@ -117,7 +132,7 @@ var spanTests = []suiteTest{
 		c := newCheckoutFlow(newFixture(t))
 		c.write(t, s)
 		s.eventually(t, func() string {
-			got, err := s.Reader.SpansByTraceIDs(ctx, []signalstore.TraceID{c.traceA}, c.f.window())
+			got, err := s.Reader.SpansByTraceIDs(ctx, []signalstore.TraceID{c.traceA}, c.f.window(), 0)
 			if err != nil {
 				return err.Error()
 			}
@@ -139,7 +154,7 @@ var spanTests = []suiteTest{
 		tr := signalstore.TimeRange{Start: c.f.at(5 * time.Millisecond), End: c.f.at(15 * time.Millisecond)}
 		want := sortedSpans(c.client, c.server)
 		s.eventually(t, func() string {
-			got, err := s.Reader.SpansByTraceIDs(ctx, []signalstore.TraceID{c.traceA}, tr)
+			got, err := s.Reader.SpansByTraceIDs(ctx, []signalstore.TraceID{c.traceA}, tr, 0)
 			if err != nil {
 				return err.Error()
 			}
@@ -148,7 +163,7 @@ var spanTests = []suiteTest{
 	}},
 	{"UnknownAndEmptyIDs", always, func(t *testing.T, s *StoreUnderTest) {
 		for _, ids := range [][]signalstore.TraceID{nil, {}, {newTraceID()}, {{}}} {
-			got, err := s.Reader.SpansByTraceIDs(ctx, ids, signalstore.TimeRange{})
+			got, err := s.Reader.SpansByTraceIDs(ctx, ids, signalstore.TimeRange{}, 0)
 			if err != nil || len(got) != 0 {
 				t.Fatalf("SpansByTraceIDs(%v) = %v, %v; want empty and no error", ids, got, err)
 			}
@@ -159,7 +174,7 @@ var spanTests = []suiteTest{
 		c.write(t, s)
 		want := sortedSpans(c.consumer)
 		s.eventually(t, func() string {
-			got, err := s.Reader.SpansByTraceIDs(ctx, []signalstore.TraceID{c.traceB, c.traceB}, signalstore.TimeRange{})
+			got, err := s.Reader.SpansByTraceIDs(ctx, []signalstore.TraceID{c.traceB, c.traceB}, signalstore.TimeRange{}, 0)
 			if err != nil {
 				return err.Error()
 			}

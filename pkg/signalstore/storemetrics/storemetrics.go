@@ -160,9 +160,9 @@ func (r *reader) RecentCorrelations(ctx context.Context, f signalstore.Correlati
 	return out, err
 }
 
-func (r *reader) SpansByTraceIDs(ctx context.Context, ids []signalstore.TraceID, tr signalstore.TimeRange) ([]signalstore.Span, error) {
+func (r *reader) SpansByTraceIDs(ctx context.Context, ids []signalstore.TraceID, tr signalstore.TimeRange, limit int) ([]signalstore.Span, error) {
 	start := time.Now()
-	out, err := r.next.SpansByTraceIDs(ctx, ids, tr)
+	out, err := r.next.SpansByTraceIDs(ctx, ids, tr, limit)
 	r.record(ctx, "spans_by_trace_ids", len(out), start, err)
 	return out, err
 }

@@ -23,7 +23,7 @@ type fakeStore struct{ signalstore.Reader }
 func (fakeStore) WriteTraces(context.Context, ptrace.Traces) error    { return nil }
 func (fakeStore) WriteLogs(context.Context, plog.Logs) error          { return errors.New("disk full") }
 func (fakeStore) WriteMetrics(context.Context, pmetric.Metrics) error { return nil }
-func (fakeStore) SpansByTraceIDs(context.Context, []signalstore.TraceID, signalstore.TimeRange) ([]signalstore.Span, error) {
+func (fakeStore) SpansByTraceIDs(context.Context, []signalstore.TraceID, signalstore.TimeRange, int) ([]signalstore.Span, error) {
 	return make([]signalstore.Span, 2), nil
 }
 
@@ -90,7 +90,7 @@ func TestDecoratorsRecord(t *testing.T) {
 	if err := w.WriteLogs(ctx, ld); err == nil {
 		t.Fatal("the decorator swallowed the error")
 	}
-	if _, err := r.SpansByTraceIDs(ctx, nil, signalstore.TimeRange{}); err != nil {
+	if _, err := r.SpansByTraceIDs(ctx, nil, signalstore.TimeRange{}, 0); err != nil {
 		t.Fatal(err)
 	}
 
