@@ -212,7 +212,7 @@ func parseUntil(v string) (time.Time, *httpapi.Error) {
 // signalstore's MinTime..MaxTime it would wrap around (and year 1 is the zero
 // time, meaning no bound), so the answer would silently be wrong.
 func checkStorable(param string, t time.Time) *httpapi.Error {
-	if t.Before(signalstore.MinTime) || t.After(signalstore.MaxTime) {
+	if !signalstore.Storable(t) {
 		return httpapi.ParamError(param, "must lie between the years 1678 and 2262")
 	}
 	return nil

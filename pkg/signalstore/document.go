@@ -22,6 +22,9 @@ var (
 	MaxTime = time.Unix(0, 1<<63-1)
 )
 
+// Storable reports whether t lies within MinTime..MaxTime.
+func Storable(t time.Time) bool { return !t.Before(MinTime) && !t.After(MaxTime) }
+
 // Validate reports every problem that makes PutDocument refuse the
 // document, in an error wrapping ErrInvalidDocument.
 func (d Document) Validate() error {
@@ -40,7 +43,7 @@ func (d Document) Validate() error {
 	switch {
 	case d.Updated.IsZero():
 		errs = append(errs, errors.New("updated is not set"))
-	case d.Updated.Before(MinTime) || d.Updated.After(MaxTime):
+	case !Storable(d.Updated):
 		errs = append(errs, fmt.Errorf("updated %s is outside the years 1678 to 2262 that backends store", d.Updated))
 	}
 	return invalidDocument(errs)

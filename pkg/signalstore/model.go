@@ -1,6 +1,9 @@
 package signalstore
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // The model types are what the read primitives return. They mirror the
 // columns of the contrib ClickHouse exporter schema so that both backends
@@ -106,6 +109,36 @@ type MetricPoint struct {
 	IsMonotonic            bool              `json:"is_monotonic,omitempty"`
 	AggregationTemporality string            `json:"aggregation_temporality,omitempty"`
 	Exemplars              []Exemplar        `json:"exemplars,omitempty"`
+}
+
+// MakeFinite replaces the NaN and ±Inf values of p, which JSON cannot carry
+// (an API answer holding one could not be encoded at all), by 0, and a
+// non-finite Min or Max by none. Backends call it on what they read.
+func (p *MetricPoint) MakeFinite() {
+	p.Value, p.Sum = FiniteOrZero(p.Value), FiniteOrZero(p.Sum)
+	if p.Min != nil && !IsFinite(*p.Min) {
+		p.Min = nil
+	}
+	if p.Max != nil && !IsFinite(*p.Max) {
+		p.Max = nil
+	}
+	for i, b := range p.ExplicitBounds {
+		p.ExplicitBounds[i] = FiniteOrZero(b)
+	}
+	for i := range p.Exemplars {
+		p.Exemplars[i].Value = FiniteOrZero(p.Exemplars[i].Value)
+	}
+}
+
+// IsFinite reports whether v is neither NaN nor ±Inf.
+func IsFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
+// FiniteOrZero maps NaN and ±Inf to 0.
+func FiniteOrZero(v float64) float64 {
+	if !IsFinite(v) {
+		return 0
+	}
+	return v
 }
 
 // Exemplar is one exemplar of a metric point.

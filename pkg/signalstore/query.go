@@ -309,7 +309,7 @@ func (q *Query) Validate() error {
 	}
 	// Backends compare Unix nanoseconds, which wrap outside these years.
 	for i, t := range []time.Time{q.Start, q.End} {
-		if !t.IsZero() && (t.Before(MinTime) || t.After(MaxTime)) {
+		if !t.IsZero() && !Storable(t) {
 			errs = append(errs, fmt.Errorf("%s %s: must lie between the years 1678 and 2262",
 				[]string{"start", "end"}[i], t.Format(time.RFC3339)))
 		}

@@ -2,6 +2,7 @@ package signalstore
 
 import (
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -128,4 +129,40 @@ func FuzzParseQuery(f *testing.F) {
 			t.Fatalf("valid query %s no longer valid after a round trip (%s): %v", data, b, err)
 		}
 	})
+}
+
+// TestTimeRangeUnixNanos: bounds beyond what an int64 of nanoseconds holds
+// become open sides instead of wrapping around (a range to the year 3000
+// must not end in 1830).
+func TestTimeRangeUnixNanos(t *testing.T) {
+	at := func(year int) time.Time { return time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC) }
+	tests := []struct {
+		tr         TimeRange
+		start, end int64
+	}{
+		{TimeRange{}, math.MinInt64, math.MaxInt64},
+		{TimeRange{Start: at(2026), End: at(2027)}, at(2026).UnixNano(), at(2027).UnixNano()},
+		{TimeRange{Start: at(1000), End: at(3000)}, math.MinInt64, math.MaxInt64},
+		{TimeRange{Start: at(2026), End: at(1000)}, at(2026).UnixNano(), math.MinInt64},
+		{TimeRange{Start: at(3000)}, math.MaxInt64, math.MaxInt64},
+	}
+	for _, tt := range tests {
+		start, end := tt.tr.UnixNanos()
+		if start != tt.start || end != tt.end {
+			t.Errorf("%v: got %d..%d, want %d..%d", tt.tr, start, end, tt.start, tt.end)
+		}
+	}
+}
+
+func TestMetricPointMakeFinite(t *testing.T) {
+	inf, nan, one := math.Inf(1), math.NaN(), 1.0
+	p := MetricPoint{Value: nan, Sum: inf, Min: &inf, Max: &one, ExplicitBounds: []float64{1, inf},
+		Exemplars: []Exemplar{{Value: math.Inf(-1)}}}
+	p.MakeFinite()
+	if _, err := json.Marshal(p); err != nil {
+		t.Fatalf("still not encodable: %v", err)
+	}
+	if p.Value != 0 || p.Sum != 0 || p.Min != nil || p.Max == nil || *p.Max != 1 || p.ExplicitBounds[1] != 0 || p.Exemplars[0].Value != 0 {
+		t.Errorf("got %+v", p)
+	}
 }

@@ -11,6 +11,7 @@ package signalstore
 import (
 	"context"
 	"errors"
+	"math"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/plog"
@@ -196,6 +197,26 @@ const DefaultDocumentLimit = 100
 type TimeRange struct {
 	Start time.Time `json:"start,omitzero"`
 	End   time.Time `json:"end,omitzero"`
+}
+
+// UnixNanos returns the range as Unix-nanosecond bounds for backends to
+// compare with. An open side, or one beyond MinTime..MaxTime (which would
+// wrap around), becomes math.MinInt64 or math.MaxInt64.
+func (tr TimeRange) UnixNanos() (start, end int64) {
+	start, end = math.MinInt64, math.MaxInt64
+	if !tr.Start.IsZero() && tr.Start.After(MinTime) {
+		start = tr.Start.UnixNano()
+		if tr.Start.After(MaxTime) {
+			start = math.MaxInt64
+		}
+	}
+	if !tr.End.IsZero() && tr.End.Before(MaxTime) {
+		end = tr.End.UnixNano()
+		if tr.End.Before(MinTime) {
+			end = math.MinInt64
+		}
+	}
+	return start, end
 }
 
 // Contains reports whether t lies in the range.

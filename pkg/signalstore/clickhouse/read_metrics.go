@@ -154,5 +154,7 @@ func scanMetricPoint(rows driver.Rows, metricType string) (signalstore.MetricPoi
 		}
 		p.Exemplars = append(p.Exemplars, ex)
 	}
+	// The exporter stores NaN and ±Inf as they are; JSON cannot carry them.
+	p.MakeFinite()
 	return p, nil
 }

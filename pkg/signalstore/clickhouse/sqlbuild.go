@@ -95,14 +95,8 @@ const nanoDate = "toDate32(" + nanoTime + ")"
 type window struct{ start, end int64 }
 
 func windowOf(tr signalstore.TimeRange) window {
-	w := window{start: 0, end: math.MaxInt64}
-	if !tr.Start.IsZero() {
-		w.start = max(tr.Start.UnixNano(), 0)
-	}
-	if !tr.End.IsZero() {
-		w.end = tr.End.UnixNano()
-	}
-	return w
+	start, end := tr.UnixNanos()
+	return window{start: max(start, 0), end: end}
 }
 
 // intersect narrows w to [start, end).

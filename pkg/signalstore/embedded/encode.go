@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"crypto/sha256"
-	"math"
 	"slices"
 	"strconv"
 
@@ -12,6 +11,8 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/ollystack/ollystack/pkg/signalstore"
 )
 
 // Encoding turns pdata into rows in the caller's goroutine, so that the
@@ -327,13 +328,13 @@ func encodeMetrics(md pmetric.Metrics) (b *metricBatch, skipped int) {
 						row.temporality = int32(m.Histogram().AggregationTemporality())
 						row.timeUnix, row.startTimeUnix = int64(dp.Timestamp()), int64(dp.StartTimestamp())
 						row.flags = uint32(dp.Flags())
-						row.count, row.sum = dp.Count(), finiteOrZero(dp.Sum())
+						row.count, row.sum = dp.Count(), signalstore.FiniteOrZero(dp.Sum())
 						// A non-finite min or max is kept as absent: JSON
-						// cannot carry it (see finiteOrZero).
-						if v := dp.Min(); dp.HasMin() && isFinite(v) {
+						// cannot carry it (see signalstore.FiniteOrZero).
+						if v := dp.Min(); dp.HasMin() && signalstore.IsFinite(v) {
 							row.min = &v
 						}
-						if v := dp.Max(); dp.HasMax() && isFinite(v) {
+						if v := dp.Max(); dp.HasMax() && signalstore.IsFinite(v) {
 							row.max = &v
 						}
 						buf = appendUintsJSON(buf[:0], dp.BucketCounts().AsRaw())
@@ -361,23 +362,12 @@ func fillNumberPoint(row *metricRow, dp pmetric.NumberDataPoint, buf []byte) []b
 	case pmetric.NumberDataPointValueTypeInt:
 		row.value = float64(dp.IntValue())
 	case pmetric.NumberDataPointValueTypeDouble:
-		row.value = finiteOrZero(dp.DoubleValue())
+		row.value = signalstore.FiniteOrZero(dp.DoubleValue())
 	}
 	buf = appendAttributesJSON(buf[:0], dp.Attributes())
 	row.attrsJSON = string(buf)
 	row.exemplarsJSON, row.exemplarTraceIDs = encodeExemplars(dp.Exemplars(), buf[:0])
 	return buf
-}
-
-func isFinite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-
-// finiteOrZero maps NaN and ±Inf (which SQLite REAL columns and JSON cannot
-// hold faithfully) to 0.
-func finiteOrZero(v float64) float64 {
-	if !isFinite(v) {
-		return 0
-	}
-	return v
 }
 
 // encodeExemplars writes [{"t":ns,"v":value,"tid":hex,"sid":hex,"a":{}}] and
@@ -397,7 +387,7 @@ func encodeExemplars(exemplars pmetric.ExemplarSlice, buf []byte) (string, [][16
 		case pmetric.ExemplarValueTypeInt:
 			value = float64(ex.IntValue())
 		case pmetric.ExemplarValueTypeDouble:
-			value = finiteOrZero(ex.DoubleValue())
+			value = signalstore.FiniteOrZero(ex.DoubleValue())
 		}
 		tid, sid := ex.TraceID(), ex.SpanID()
 		buf = append(buf, `{"t":`...)
@@ -441,7 +431,7 @@ func appendFloatsJSON(buf []byte, vs []float64) []byte {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = appendFloat(buf, finiteOrZero(v))
+		buf = appendFloat(buf, signalstore.FiniteOrZero(v))
 	}
 	return append(buf, ']')
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"time"
 
@@ -20,18 +19,6 @@ import (
 const maxRecentCandidates = 50_000
 
 var zeroTraceID = make([]byte, 16)
-
-// timeBounds turns an open-ended range into bindable nanosecond bounds.
-func timeBounds(tr signalstore.TimeRange) (int64, int64) {
-	start, end := int64(math.MinInt64), int64(math.MaxInt64)
-	if !tr.Start.IsZero() {
-		start = tr.Start.UnixNano()
-	}
-	if !tr.End.IsZero() {
-		end = tr.End.UnixNano()
-	}
-	return start, end
-}
 
 func nanosToTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 
@@ -62,7 +49,7 @@ func (rc resourceCache) get(id int64, text string) (map[string]string, error) {
 
 // TraceIDsForCorrelation implements signalstore.CorrelationReader.
 func (s *Store) TraceIDsForCorrelation(ctx context.Context, correlationID string, tr signalstore.TimeRange) ([]signalstore.TraceID, error) {
-	start, end := timeBounds(tr)
+	start, end := tr.UnixNanos()
 	ids := []signalstore.TraceID{}
 	err := s.withReader(ctx, func(c *dbConn) error {
 		return c.query(`SELECT TraceId FROM ollystack_correlations
@@ -87,7 +74,7 @@ const spanColumns = `s.Timestamp, s.TraceId, s.SpanId, s.ParentSpanId, s.Service
 
 // SpansByTraceIDs implements signalstore.SpanReader.
 func (s *Store) SpansByTraceIDs(ctx context.Context, traceIDs []signalstore.TraceID, tr signalstore.TimeRange, limit int) ([]signalstore.Span, error) {
-	start, end := timeBounds(tr)
+	start, end := tr.UnixNanos()
 	spans := []signalstore.Span{}
 	resources := resourceCache{}
 	// With a limit, each trace yields its earliest spans up to it, and the
@@ -298,7 +285,7 @@ func sortAndLimitLogs(logs []signalstore.LogRecord, limit int) []signalstore.Log
 
 // LogsByTraceIDs implements signalstore.LogReader.
 func (s *Store) LogsByTraceIDs(ctx context.Context, traceIDs []signalstore.TraceID, tr signalstore.TimeRange, limit int) ([]signalstore.LogRecord, error) {
-	start, end := timeBounds(tr)
+	start, end := tr.UnixNanos()
 	logs := []signalstore.LogRecord{}
 	resources := resourceCache{}
 	orderLimit, limitArgs := logOrderLimit(limit)
@@ -318,7 +305,7 @@ func (s *Store) LogsByTraceIDs(ctx context.Context, traceIDs []signalstore.Trace
 
 // LogsByCorrelationID implements signalstore.LogReader.
 func (s *Store) LogsByCorrelationID(ctx context.Context, correlationID string, tr signalstore.TimeRange, limit int) ([]signalstore.LogRecord, error) {
-	start, end := timeBounds(tr)
+	start, end := tr.UnixNanos()
 	logs := []signalstore.LogRecord{}
 	resources := resourceCache{}
 	orderLimit, limitArgs := logOrderLimit(limit)
@@ -364,7 +351,7 @@ var temporalityNames = map[int64]string{1: "Delta", 2: "Cumulative"}
 
 // MetricPointsByExemplarTraceIDs implements signalstore.MetricReader.
 func (s *Store) MetricPointsByExemplarTraceIDs(ctx context.Context, traceIDs []signalstore.TraceID, tr signalstore.TimeRange, limit int) ([]signalstore.MetricPoint, error) {
-	start, end := timeBounds(tr)
+	start, end := tr.UnixNanos()
 	points := []signalstore.MetricPoint{}
 	resources := resourceCache{}
 	type rowRef struct {
@@ -464,6 +451,7 @@ func scanMetricPoint(st *sqlite3.Stmt, resources resourceCache) (signalstore.Met
 	}
 	p.IsMonotonic = st.ColumnBool(18)
 	p.AggregationTemporality = temporalityNames[st.ColumnInt64(19)]
+	p.MakeFinite() // rows written before writes made them finite
 	return p, nil
 }
 

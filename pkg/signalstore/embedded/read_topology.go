@@ -16,7 +16,7 @@ import (
 // ServiceEdges implements signalstore.TopologyReader from the per-minute
 // edge rollup: the range is widened to whole minutes.
 func (s *Store) ServiceEdges(ctx context.Context, tr signalstore.TimeRange) ([]signalstore.ServiceEdge, error) {
-	start, end := timeBounds(tr)
+	start, end := tr.UnixNanos()
 	if start != math.MinInt64 {
 		start = bucketOf(start)
 	}
