@@ -19,7 +19,7 @@ func (a *api) postAnalyze(w http.ResponseWriter, r *http.Request) *httpapi.Error
 	if aerr != nil {
 		return aerr
 	}
-	ctx, cancel := a.withRequestTimeout(w, r)
+	ctx, cancel := httpapi.WithRequestTimeout(w, r, a.cfg.RequestTimeout)
 	defer cancel()
 	resp, aerr := a.analyze(ctx, req)
 	if aerr != nil {

@@ -93,21 +93,6 @@ func (a *api) handler() http.Handler {
 	})
 }
 
-// answerWriteTime is what an answer may take to be written once its
-// request_timeout has run out.
-const answerWriteTime = 10 * time.Second
-
-// withRequestTimeout bounds a request by request_timeout and gives its answer
-// that long, and answerWriteTime more, to be written: the server's
-// write_timeout (the correlate API's when mounted, 30s by default like
-// request_timeout) would otherwise drop the connection of a slow model's
-// answer, and of the deterministic one that follows a model's timeout.
-func (a *api) withRequestTimeout(w http.ResponseWriter, r *http.Request) (context.Context, context.CancelFunc) {
-	// An error means the writer has no connection to extend (a recorder).
-	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(a.cfg.RequestTimeout + answerWriteTime))
-	return context.WithTimeout(r.Context(), a.cfg.RequestTimeout)
-}
-
 // readError turns a failed read into an API error, logging what the client
 // is not told.
 func (a *api) readError(ctx context.Context, err error) *httpapi.Error {

@@ -72,7 +72,7 @@ func (a *api) postNLQ(w http.ResponseWriter, r *http.Request) *httpapi.Error {
 			return httpapi.ParamError("time_zone", "must be an IANA time zone name such as Europe/Berlin")
 		}
 	}
-	ctx, cancel := a.withRequestTimeout(w, r)
+	ctx, cancel := httpapi.WithRequestTimeout(w, r, a.cfg.RequestTimeout)
 	defer cancel()
 	cat, err := a.catalog.get(ctx, a)
 	if err != nil {

@@ -79,9 +79,9 @@ func (a *api) handler() http.Handler {
 	return r
 }
 
-// withTimeout bounds the store reads of one request.
-func (a *api) withTimeout(r *http.Request) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(r.Context(), a.cfg.RequestTimeout)
+// withTimeout bounds the store reads of one request by request_timeout.
+func (a *api) withTimeout(w http.ResponseWriter, r *http.Request) (context.Context, context.CancelFunc) {
+	return httpapi.WithRequestTimeout(w, r, a.cfg.RequestTimeout)
 }
 
 // readError turns a failed read into an API error, logging what the client

@@ -57,6 +57,18 @@ func TestSlowStoreGets504(t *testing.T) {
 	}
 }
 
+// TestSlowStoreGets504PastWriteTimeout: a request_timeout longer than the
+// server's write_timeout still ends in a 504, not in a connection the server
+// dropped: the handler extends the write deadline to its own timeout.
+func TestSlowStoreGets504PastWriteTimeout(t *testing.T) {
+	srv := startServer(t, hostWith(blockingStore{Store: openStore(t)}), func(cfg *Config) {
+		cfg.ServerConfig.WriteTimeout = 100 * time.Millisecond
+		cfg.RequestTimeout = 400 * time.Millisecond
+	})
+	r := srv.get(t, "/api/v1/correlate/olly-slow")
+	require.Equal(t, http.StatusGatewayTimeout, r.status, string(r.body))
+}
+
 // panickingStore stands for a backend bug.
 type panickingStore struct{ signalstore.Store }
 

@@ -75,10 +75,6 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.RequestTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("request_timeout %s: must be positive", cfg.RequestTimeout))
-	} else if wt := cfg.ServerConfig.WriteTimeout; wt > 0 && cfg.RequestTimeout >= wt {
-		// Past write_timeout the server drops the connection: a slow store
-		// would be an EOF for the client instead of a 504.
-		errs = append(errs, fmt.Errorf("request_timeout %s: must be shorter than write_timeout %s", cfg.RequestTimeout, wt))
 	}
 	errs = append(errs, checkRange("limits::max_traces", cfg.Limits.MaxTraces, maxMaxTraces))
 	errs = append(errs, checkRange("limits::max_spans", cfg.Limits.MaxSpans, maxMaxItems))

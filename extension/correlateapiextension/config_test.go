@@ -51,9 +51,6 @@ func TestLoadConfig(t *testing.T) {
 		{id: component.NewIDWithName(metadata.Type, "nocache"), want: nocache},
 		{id: component.NewIDWithName(metadata.Type, "invalid-endpoint"), wantErr: []string{"endpoint must be set"}},
 		{id: component.NewIDWithName(metadata.Type, "invalid-timeout"), wantErr: []string{"request_timeout 0s: must be positive"}},
-		{id: component.NewIDWithName(metadata.Type, "invalid-timeout-past-write-timeout"), wantErr: []string{
-			"request_timeout 30s: must be shorter than write_timeout 20s",
-		}},
 		{id: component.NewIDWithName(metadata.Type, "invalid-limits"), wantErr: []string{
 			"limits::max_traces 100000: must be between 1 and 10000",
 			"limits::max_spans 0: must be between 1 and 1000000",

@@ -17,7 +17,7 @@ import (
 
 // correlatedContext returns the answer for the id in the path, from the cache when
 // the correlation has gone quiet.
-func (a *api) correlatedContext(r *http.Request) (*correlatedContext, *httpapi.Error) {
+func (a *api) correlatedContext(ctx context.Context, r *http.Request) (*correlatedContext, *httpapi.Error) {
 	id, aerr := parseCorrelationID(mux.Vars(r)[paramCorrelationID])
 	if aerr != nil {
 		return nil, aerr
@@ -25,8 +25,6 @@ func (a *api) correlatedContext(r *http.Request) (*correlatedContext, *httpapi.E
 	if cached, ok := a.cache.get(id, a.now()); ok {
 		return cached, nil
 	}
-	ctx, cancel := a.withTimeout(r)
-	defer cancel()
 	answer, err := a.reader.correlate(ctx, id)
 	if errors.Is(err, errNoSignals) {
 		return nil, httpapi.NotFound("no signals carry correlation id " + id)
@@ -41,10 +39,9 @@ func (a *api) correlatedContext(r *http.Request) (*correlatedContext, *httpapi.E
 func (a *api) getCorrelate(w http.ResponseWriter, r *http.Request) *httpapi.Error {
 	// One request_timeout bounds every store read of the answer, the
 	// insights included.
-	ctx, cancel := a.withTimeout(r)
+	ctx, cancel := a.withTimeout(w, r)
 	defer cancel()
-	r = r.WithContext(ctx)
-	answer, aerr := a.correlatedContext(r)
+	answer, aerr := a.correlatedContext(ctx, r)
 	if aerr != nil {
 		return aerr
 	}
@@ -83,7 +80,9 @@ func (a *api) latestInsights(ctx context.Context, id string) aiInsights {
 }
 
 func (a *api) getTimeline(w http.ResponseWriter, r *http.Request) *httpapi.Error {
-	answer, aerr := a.correlatedContext(r)
+	ctx, cancel := a.withTimeout(w, r)
+	defer cancel()
+	answer, aerr := a.correlatedContext(ctx, r)
 	if aerr != nil {
 		return aerr
 	}
@@ -97,7 +96,9 @@ func (a *api) getTimeline(w http.ResponseWriter, r *http.Request) *httpapi.Error
 }
 
 func (a *api) getImpact(w http.ResponseWriter, r *http.Request) *httpapi.Error {
-	answer, aerr := a.correlatedContext(r)
+	ctx, cancel := a.withTimeout(w, r)
+	defer cancel()
+	answer, aerr := a.correlatedContext(ctx, r)
 	if aerr != nil {
 		return aerr
 	}
@@ -110,7 +111,7 @@ func (a *api) getTrace(w http.ResponseWriter, r *http.Request) *httpapi.Error {
 	if aerr != nil {
 		return aerr
 	}
-	ctx, cancel := a.withTimeout(r)
+	ctx, cancel := a.withTimeout(w, r)
 	defer cancel()
 	resp, err := a.reader.trace(ctx, traceID)
 	if errors.Is(err, errNoSignals) {
@@ -128,7 +129,7 @@ func (a *api) getCorrelations(w http.ResponseWriter, r *http.Request) *httpapi.E
 	if aerr != nil {
 		return aerr
 	}
-	ctx, cancel := a.withTimeout(r)
+	ctx, cancel := a.withTimeout(w, r)
 	defer cancel()
 	found, err := a.store.RecentCorrelations(ctx, filter)
 	if err != nil {
@@ -147,7 +148,7 @@ func (a *api) getServices(w http.ResponseWriter, r *http.Request) *httpapi.Error
 	if aerr != nil {
 		return aerr
 	}
-	ctx, cancel := a.withTimeout(r)
+	ctx, cancel := a.withTimeout(w, r)
 	defer cancel()
 	read, covered := wholePeriods(window, a.now())
 	edges, err := a.store.ServiceEdges(ctx, read)

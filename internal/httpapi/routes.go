@@ -57,6 +57,21 @@ func (rt *Routes) Stop() {
 	rt.inflight.Wait()
 }
 
+// AnswerWriteTime is what an answer may take to be written once its
+// request's timeout has run out.
+const AnswerWriteTime = 10 * time.Second
+
+// WithRequestTimeout bounds a request by timeout and gives its answer that
+// long, and AnswerWriteTime more, to be written, whatever the server's
+// write_timeout (30s by default): past it the server drops the connection,
+// and the client would read no answer at all, not even the 504 or the
+// fallback that follows a timeout.
+func WithRequestTimeout(w http.ResponseWriter, r *http.Request, timeout time.Duration) (context.Context, context.CancelFunc) {
+	// An error means the writer has no connection to extend (a recorder).
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(timeout + AnswerWriteTime))
+	return context.WithTimeout(r.Context(), timeout)
+}
+
 // statusRecorder remembers the status a handler wrote, for the metrics.
 type statusRecorder struct {
 	http.ResponseWriter
