@@ -75,9 +75,6 @@ type engine struct {
 	mu        sync.Mutex
 	slos      []*sloState
 	byService map[string][]*sloState
-	// startedAt is when the state began, restored from a snapshot; each SLO
-	// keeps the start of its own cumulative sums in sloState.startedAt.
-	startedAt time.Time
 	metrics   consumer.Metrics
 	logs      consumer.Logs
 	// unsentAlerts holds the alert records the logs pipeline refused, sent
@@ -117,15 +114,15 @@ func newEngine(set component.TelemetrySettings, id component.ID, cfg *Config, no
 		maxExemplars: cfg.MaxExemplars,
 		storageID:    cfg.Storage,
 		byService:    map[string][]*sloState{},
-		startedAt:    now(),
 	}
+	start := now()
 	for i := range cfg.SLOs {
 		def, err := compileSLO(&cfg.SLOs[i])
 		if err != nil {
 			return nil, fmt.Errorf("slometrics: slo %q: %w", cfg.SLOs[i].Name, err)
 		}
 		s := newSLOState(def)
-		s.startedAt = e.startedAt
+		s.startedAt = start
 		e.slos = append(e.slos, s)
 		e.byService[def.service] = append(e.byService[def.service], s)
 	}

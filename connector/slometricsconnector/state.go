@@ -1,6 +1,7 @@
 package slometricsconnector // import "github.com/ollystack/ollystack/connector/slometricsconnector"
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -28,8 +29,10 @@ const (
 
 // snapshot is the persisted state of every SLO, keyed by SLO name.
 type snapshot struct {
-	Version   int                     `json:"version"`
-	StartedAt int64                   `json:"started_at"`
+	Version int `json:"version"`
+	// StartedAt is read from older snapshots only, whose SLOs all started
+	// then; newer ones keep a start per SLO.
+	StartedAt int64                   `json:"started_at,omitempty"`
 	SLOs      map[string]*sloSnapshot `json:"slos"`
 }
 
@@ -65,7 +68,7 @@ type eventSnapshot struct {
 
 // marshalState encodes the state of every SLO; mu is held.
 func (e *engine) marshalState() ([]byte, error) {
-	snap := snapshot{Version: snapshotVersion, StartedAt: e.startedAt.UnixNano(), SLOs: make(map[string]*sloSnapshot, len(e.slos))}
+	snap := snapshot{Version: snapshotVersion, SLOs: make(map[string]*sloSnapshot, len(e.slos))}
 	for _, s := range e.slos {
 		ss := &sloSnapshot{
 			Fingerprint: s.def.fingerprint(),
@@ -115,9 +118,6 @@ func (e *engine) unmarshalState(data []byte) error {
 	if snap.Version != snapshotVersion {
 		return fmt.Errorf("decode SLO state: unsupported version %d", snap.Version)
 	}
-	if snap.StartedAt != 0 {
-		e.startedAt = time.Unix(0, snap.StartedAt)
-	}
 	// SLOs left fresh below keep the start time of this run: their counts
 	// restart at zero.
 	var errs []error
@@ -132,13 +132,9 @@ func (e *engine) unmarshalState(data []byte) error {
 		}
 		fresh := newSLOState(s.def)
 		fresh.good, fresh.bad = ss.Good, ss.Bad
-		switch {
-		case ss.StartedAt != 0:
-			fresh.startedAt = time.Unix(0, ss.StartedAt)
-		case snap.StartedAt != 0:
-			fresh.startedAt = time.Unix(0, snap.StartedAt)
-		default:
-			fresh.startedAt = s.startedAt
+		fresh.startedAt = s.startedAt
+		if start := cmp.Or(ss.StartedAt, snap.StartedAt); start != 0 {
+			fresh.startedAt = time.Unix(0, start)
 		}
 		for _, b := range ss.Minutes {
 			fresh.minutes.add(b.Slot, b.Good, b.Bad)

@@ -47,7 +47,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	assert.Equal(t, before.windowBad, after.windowBad)
 	assert.InDelta(t, before.budgetRemaining, after.budgetRemaining, 1e-12)
 	assert.Equal(t, before.burnRates, after.burnRates)
-	assert.True(t, src.startedAt.Equal(dst.startedAt))
+	assert.True(t, src.slos[0].startedAt.Equal(dst.slos[0].startedAt))
 	for i := range before.alerts {
 		assert.Equal(t, before.alerts[i].firing, after.alerts[i].firing)
 	}
@@ -122,7 +122,7 @@ func TestRestartWithStorageKeepsTheBudget(t *testing.T) {
 	second := run(100, 0)
 	assert.Equal(t, uint64(199), second.slos[0].good)
 	assert.Equal(t, uint64(1), second.slos[0].bad)
-	assert.True(t, first.startedAt.Equal(second.startedAt), "the cumulative sums keep their start")
+	assert.True(t, first.slos[0].startedAt.Equal(second.slos[0].startedAt), "the cumulative sums keep their start")
 	assert.True(t, store.closed, "the client is closed on shutdown")
 }
 
@@ -247,7 +247,7 @@ func TestRestoreKeepsCumulativeStartPerSLO(t *testing.T) {
 	require.NoError(t, err)
 	// Both engines' fake clocks start at the same time: date the snapshot a
 	// day earlier so that a saved start and a new one differ.
-	savedStart := src.startedAt.Add(-24 * time.Hour)
+	savedStart := src.slos[0].startedAt.Add(-24 * time.Hour)
 	data = redateSnapshot(t, data, savedStart)
 
 	changed.SLI.HTTPServerErrors = true // a new definition: its counts start afresh
@@ -310,4 +310,31 @@ func redateSnapshot(t *testing.T, data []byte, start time.Time) []byte {
 	out, err := json.Marshal(raw)
 	require.NoError(t, err)
 	return out
+}
+
+// TestRestoreOlderSnapshotStart: snapshots written before each SLO kept its
+// own start have one start for all, which a restored SLO takes.
+func TestRestoreOlderSnapshotStart(t *testing.T) {
+	src := newTestEngine(t, testConfig())
+	src.feed("checkout", 10, 0)
+	src.mu.Lock()
+	data, err := src.marshalState()
+	src.mu.Unlock()
+	require.NoError(t, err)
+	var raw map[string]any
+	require.NoError(t, json.Unmarshal(data, &raw))
+	older := src.slos[0].startedAt.Add(-time.Hour)
+	raw["started_at"] = older.UnixNano()
+	for _, slo := range raw["slos"].(map[string]any) {
+		delete(slo.(map[string]any), "started_at")
+	}
+	data, err = json.Marshal(raw)
+	require.NoError(t, err)
+
+	dst := newTestEngine(t, testConfig())
+	dst.mu.Lock()
+	require.NoError(t, dst.unmarshalState(data))
+	dst.mu.Unlock()
+	assert.True(t, dst.slos[0].startedAt.Equal(older), "%v, want %v", dst.slos[0].startedAt, older)
+	assert.Equal(t, uint64(10), dst.slos[0].good)
 }
