@@ -111,6 +111,9 @@ func (iv *investigator) requeue(ctx context.Context, states ...string) error {
 		if !full {
 			full = true
 			iv.logger.Warn("Investigation queue full; investigations stay pending until it has room", zap.String("id", inv.ID))
+			if !slices.Contains(states, statusRunning) {
+				return nil // nothing left to do: the pending ones stay as they are
+			}
 		}
 		if inv.Status == statusRunning {
 			inv.Status = statusPending
@@ -214,8 +217,7 @@ func (iv *investigator) run(id string) {
 	text := "investigation started"
 	if inv.Attempts > 1 {
 		text = "investigation resumed after a restart"
-		inv.Hypotheses, inv.Requests, inv.ServiceRanking, inv.Narrative = nil, nil, nil, nil
-		inv.Timeline = slices.DeleteFunc(inv.Timeline, func(e timelineEntry) bool { return e.Kind != "investigation" && e.Kind != "alert" })
+		inv.clearResults()
 	}
 	inv.addTimeline(now, "investigation", "", "", text)
 	if err := iv.save(iv.ctx, inv); err != nil {
@@ -253,10 +255,9 @@ func (iv *investigator) run(id string) {
 		if inv.Error != "" {
 			reason = inv.Error + "; " + reason
 		}
-		inv.Status, inv.Error = statusFailed, reason
-		inv.Summary, inv.Narrative, inv.Hypotheses, inv.ServiceRanking, inv.Requests = "", nil, nil, nil, nil
-		inv.Timeline = slices.DeleteFunc(inv.Timeline[:len(inv.Timeline)-1], // the end just added
-			func(e timelineEntry) bool { return e.Kind != "investigation" && e.Kind != "alert" })
+		inv.Status, inv.Error, inv.Summary = statusFailed, reason, ""
+		inv.Timeline = inv.Timeline[:len(inv.Timeline)-1] // the end just added
+		inv.clearResults()
 		inv.addTimeline(now, "investigation", "", "", "investigation failed")
 		err = iv.save(context.WithoutCancel(iv.ctx), inv)
 	}
@@ -268,6 +269,13 @@ func (iv *investigator) run(id string) {
 	if iv.notifier != nil {
 		iv.notifier.notify(inv) // queued: retries do not hold this worker
 	}
+}
+
+// clearResults drops what a run found, keeping the trigger and the
+// investigation's own and the alert's timeline entries.
+func (inv *investigation) clearResults() {
+	inv.Hypotheses, inv.Requests, inv.ServiceRanking, inv.Narrative = nil, nil, nil, nil
+	inv.Timeline = slices.DeleteFunc(inv.Timeline, func(e timelineEntry) bool { return e.Kind != "investigation" && e.Kind != "alert" })
 }
 
 func (iv *investigator) load(ctx context.Context, id string) (*investigation, error) {
