@@ -39,22 +39,21 @@ const (
 	KindDependencyFailure Kind = "dependency_failure"
 )
 
-// kindOrder breaks confidence ties: kinds that name a cause come before kinds
-// that usually describe a symptom.
-var kindOrder = map[Kind]int{
-	KindResourceSaturation: 0,
-	KindErrorOrigin:        1,
-	KindDependencyFailure:  2,
-	KindVersionChange:      3,
-	KindLatencyOutlier:     4,
-	KindNewLogPattern:      5,
-}
-
-// kindsInOrder lists the kinds in kindOrder.
+// kindsInOrder lists every kind; the order breaks confidence ties: kinds
+// that name a cause come before kinds that usually describe a symptom.
 var kindsInOrder = []Kind{
 	KindResourceSaturation, KindErrorOrigin, KindDependencyFailure,
 	KindVersionChange, KindLatencyOutlier, KindNewLogPattern,
 }
+
+// kindOrder is the index of each kind in kindsInOrder.
+var kindOrder = func() map[Kind]int {
+	m := make(map[Kind]int, len(kindsInOrder))
+	for i, k := range kindsInOrder {
+		m[k] = i
+	}
+	return m
+}()
 
 // Signal names what an evidence item points at.
 type Signal string
