@@ -2,9 +2,7 @@ package syntheticsreceiver // import "github.com/ollystack/ollystack/receiver/sy
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"time"
@@ -41,14 +39,10 @@ func (d *dnsRunner) run(ctx context.Context, r *run) *assertionFailure {
 	msg.SetQuestion(dns.Fqdn(d.cfg.Name), d.qtype)
 	reply, err := d.exchange(ctx, msg)
 	if err != nil {
-		// The connection's deadline is the run's and may fire just before
-		// the context ends, or the context's end closes the connection:
-		// either way the run ran out of time, which requestFailure says.
-		var netErr net.Error
+		// The context's end closes the connection, which the error does
+		// not say.
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			err = fmt.Errorf("%w: %w", ctxErr, err)
-		} else if errors.As(err, &netErr) && netErr.Timeout() {
-			err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
 		}
 		return s.finish(requestFailure("a DNS reply", err))
 	}

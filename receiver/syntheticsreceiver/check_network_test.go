@@ -204,11 +204,13 @@ func TestTLSCheck(t *testing.T) {
 }
 
 // slowDNSServer answers every A query for slow.test. after delay, or never
-// when delay is negative.
-func slowDNSServer(t *testing.T, delay time.Duration) string {
+// when delay is negative; received is closed when the first query arrives.
+func slowDNSServer(t *testing.T, delay time.Duration) (addr string, received <-chan struct{}) {
 	t.Helper()
-	stop := make(chan struct{})
+	stop, first := make(chan struct{}), make(chan struct{})
+	var once sync.Once
 	handler := dns.HandlerFunc(func(w dns.ResponseWriter, req *dns.Msg) {
+		once.Do(func() { close(first) })
 		if delay < 0 {
 			return
 		}
@@ -223,37 +225,41 @@ func slowDNSServer(t *testing.T, delay time.Duration) string {
 		reply.Answer = append(reply.Answer, rr)
 		_ = w.WriteMsg(reply)
 	})
-	addr := serveDNS(t, handler)
+	addr = serveDNS(t, handler)
 	// Cleanups run last first: the delayed answers end before the server.
 	t.Cleanup(func() { close(stop) })
-	return addr
+	return addr, first
 }
 
 // TestDNSCheckTimeout: the check's timeout bounds a DNS query, not the DNS
 // library's own 2-second default; a query that runs out of time says so.
 func TestDNSCheckTimeout(t *testing.T) {
 	t.Run("a slow answer within the timeout passes", func(t *testing.T) {
-		server := slowDNSServer(t, 2500*time.Millisecond)
+		server, _ := slowDNSServer(t, 2500*time.Millisecond)
 		s, _ := startReceiver(t, oneCheck(CheckConfig{Name: "slow-dns", Type: typeDNS, Timeout: 10 * time.Second,
 			DNS: &DNSCheckConfig{Server: server, Name: "slow.test", Expect: []string{"192.0.2.7"}}}))
 		assert.Equal(t, int64(1), successValue(t, s.waitMetrics(t)), s.logs.AllLogs())
 	})
 
 	t.Run("no answer times out", func(t *testing.T) {
-		server := slowDNSServer(t, -1)
+		server, _ := slowDNSServer(t, -1)
 		s, _ := startReceiver(t, oneCheck(CheckConfig{Name: "mute-dns", Type: typeDNS, Timeout: 300 * time.Millisecond,
 			DNS: &DNSCheckConfig{Server: server, Name: "slow.test"}}))
 		assert.Contains(t, attrStr(s.waitFailureLog(t).Attributes(), "actual"), "timed out")
 	})
 
 	t.Run("shutdown interrupts a query", func(t *testing.T) {
-		server := slowDNSServer(t, -1)
+		server, received := slowDNSServer(t, -1)
 		cfg := oneCheck(CheckConfig{Name: "mute-dns", Type: typeDNS, Timeout: time.Minute,
 			DNS: &DNSCheckConfig{Server: server, Name: "slow.test"}})
 		r, err := NewFactory().CreateMetrics(t.Context(), settingsForTest(), cfg, new(consumertest.MetricsSink))
 		require.NoError(t, err)
 		require.NoError(t, r.Start(t.Context(), componenttest.NewNopHost()))
-		time.Sleep(100 * time.Millisecond) // the query is under way
+		select { // the query is under way
+		case <-received:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the check sent no query")
+		}
 		start := time.Now()
 		require.NoError(t, r.Shutdown(t.Context()))
 		// Without the interruption Shutdown waits for the minute's timeout.

@@ -47,7 +47,7 @@ func (t *tcpRunner) run(ctx context.Context, r *run) *assertionFailure {
 	received, err := readUntil(conn, []byte(t.cfg.Expect))
 	if err != nil {
 		reason := err.Error()
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || timedOut(err) {
 			reason = "timed out"
 		}
 		return s.finish(&assertionFailure{assertion: "expect", expected: strconv.Quote(t.cfg.Expect),

@@ -157,10 +157,16 @@ func daysLeft(cert *x509.Certificate, now time.Time) float64 {
 // on, with the reason a timeout is easy to recognise.
 func requestFailure(expected string, err error) *assertionFailure {
 	actual := err.Error()
-	if errors.Is(err, context.DeadlineExceeded) {
+	if timedOut(err) {
 		actual = "timed out: " + actual
 	}
 	return &assertionFailure{assertion: "request", expected: expected, actual: truncate(actual)}
+}
+
+// timedOut tells whether err ended a request because the run's time ran out:
+// its context's deadline, or a connection deadline set from it.
+func timedOut(err error) bool {
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)
 }
 
 // assertAll evaluates assertions in order and stops at the first failure.
