@@ -189,3 +189,21 @@ func findMetric(t *testing.T, md pmetric.Metrics, name string) pmetric.Metric {
 	t.Fatalf("no metric %q", name)
 	return pmetric.Metric{}
 }
+
+// snapshot returns the engine's saved state.
+func (te *testEngine) snapshot(t testing.TB) []byte {
+	t.Helper()
+	te.mu.Lock()
+	defer te.mu.Unlock()
+	data, err := te.marshalState()
+	require.NoError(t, err)
+	return data
+}
+
+// restore loads a saved state into the engine.
+func (te *testEngine) restore(t testing.TB, data []byte) {
+	t.Helper()
+	te.mu.Lock()
+	defer te.mu.Unlock()
+	require.NoError(t, te.unmarshalState(data))
+}

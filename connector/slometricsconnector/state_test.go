@@ -28,16 +28,11 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	}
 	reportsBefore, ld := src.evaluateNow()
 	require.Positive(t, ld.LogRecordCount(), "alerts fire before the restart")
-	src.mu.Lock()
-	data, err := src.marshalState()
-	src.mu.Unlock()
-	require.NoError(t, err)
+	data := src.snapshot(t)
 
 	dst := newTestEngine(t, testConfig())
 	dst.clock.now = src.clock.Now()
-	dst.mu.Lock()
-	require.NoError(t, dst.unmarshalState(data))
-	dst.mu.Unlock()
+	dst.restore(t, data)
 	reportsAfter, ld := dst.evaluateNow()
 	assert.Zero(t, ld.LogRecordCount(), "firing alerts are restored, not fired again")
 	before, after := reportsBefore[0], reportsAfter[0]
@@ -57,10 +52,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 func TestRestoreDropsChangedOrUnknownSLOs(t *testing.T) {
 	src := newTestEngine(t, testConfig())
 	src.feed("checkout", 5, 5)
-	src.mu.Lock()
-	data, err := src.marshalState()
-	src.mu.Unlock()
-	require.NoError(t, err)
+	data := src.snapshot(t)
 
 	changed := testSLO()
 	changed.SLI.HTTPServerErrors = true
@@ -241,10 +233,7 @@ func TestRestoreKeepsCumulativeStartPerSLO(t *testing.T) {
 	kept.Name, changed.Name = "kept", "changed"
 	src := newTestEngine(t, testConfig(kept, changed))
 	src.feed("checkout", 100, 0)
-	src.mu.Lock()
-	data, err := src.marshalState()
-	src.mu.Unlock()
-	require.NoError(t, err)
+	data := src.snapshot(t)
 	// Both engines' fake clocks start at the same time: date the snapshot a
 	// day earlier so that a saved start and a new one differ.
 	savedStart := src.slos[0].startedAt.Add(-24 * time.Hour)
@@ -255,9 +244,7 @@ func TestRestoreKeepsCumulativeStartPerSLO(t *testing.T) {
 	added.Name = "added"
 	dst := newTestEngine(t, testConfig(kept, changed, added))
 	dst.clock.Advance(time.Hour)
-	dst.mu.Lock()
-	require.NoError(t, dst.unmarshalState(data))
-	dst.mu.Unlock()
+	dst.restore(t, data)
 	require.NoError(t, dst.flush(context.Background()))
 
 	events := findMetric(t, dst.metrics.AllMetrics()[0], metricEvents).Sum().DataPoints()
@@ -281,14 +268,9 @@ func TestRestoreKeepsCumulativeStartPerSLO(t *testing.T) {
 	}
 
 	// The per-SLO start survives another restart.
-	dst.mu.Lock()
-	data, err = dst.marshalState()
-	dst.mu.Unlock()
-	require.NoError(t, err)
+	data = dst.snapshot(t)
 	again := newTestEngine(t, testConfig(kept, changed, added))
-	again.mu.Lock()
-	require.NoError(t, again.unmarshalState(data))
-	again.mu.Unlock()
+	again.restore(t, data)
 	before, _ := dst.evaluateNow()
 	after, _ := again.evaluateNow()
 	for i := range before {
@@ -317,10 +299,7 @@ func redateSnapshot(t *testing.T, data []byte, start time.Time) []byte {
 func TestRestoreOlderSnapshotStart(t *testing.T) {
 	src := newTestEngine(t, testConfig())
 	src.feed("checkout", 10, 0)
-	src.mu.Lock()
-	data, err := src.marshalState()
-	src.mu.Unlock()
-	require.NoError(t, err)
+	data := src.snapshot(t)
 	var raw map[string]any
 	require.NoError(t, json.Unmarshal(data, &raw))
 	older := src.slos[0].startedAt.Add(-time.Hour)
@@ -328,13 +307,11 @@ func TestRestoreOlderSnapshotStart(t *testing.T) {
 	for _, slo := range raw["slos"].(map[string]any) {
 		delete(slo.(map[string]any), "started_at")
 	}
-	data, err = json.Marshal(raw)
+	data, err := json.Marshal(raw)
 	require.NoError(t, err)
 
 	dst := newTestEngine(t, testConfig())
-	dst.mu.Lock()
-	require.NoError(t, dst.unmarshalState(data))
-	dst.mu.Unlock()
+	dst.restore(t, data)
 	assert.True(t, dst.slos[0].startedAt.Equal(older), "%v, want %v", dst.slos[0].startedAt, older)
 	assert.Equal(t, uint64(10), dst.slos[0].good)
 }
