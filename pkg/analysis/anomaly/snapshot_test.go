@@ -2,7 +2,10 @@ package anomaly
 
 import (
 	"encoding/json"
+	"fmt"
 	"testing"
+
+	"github.com/ollystack/ollystack/pkg/analysis/internal/restoretest"
 )
 
 func TestSnapshotRestoreContinuesIdentically(t *testing.T) {
@@ -130,20 +133,10 @@ func TestConfigDuringRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for range 100 {
-			if err := d.Restore(data); err != nil {
-				t.Error(err)
-				return
-			}
-		}
-	}()
-	for range 100 {
+	restoretest.ReadsDuringRestore(t, func() error { return d.Restore(data) }, func() error {
 		if w := d.Config().WarmUp; w != 32 && w != 10 {
-			t.Fatalf("warm_up %d", w)
+			return fmt.Errorf("warm_up %d", w)
 		}
-	}
-	<-done
+		return nil
+	})
 }

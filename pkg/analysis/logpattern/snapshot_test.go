@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+
+	"github.com/ollystack/ollystack/pkg/analysis/internal/restoretest"
 )
 
 // corpus returns lines of a few events with varying variables.
@@ -132,20 +134,10 @@ func TestConfigDuringRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for range 100 {
-			if err := m.Restore(data); err != nil {
-				t.Error(err)
-				return
-			}
-		}
-	}()
-	for range 100 {
+	restoretest.ReadsDuringRestore(t, func() error { return m.Restore(data) }, func() error {
 		if d := m.Config().Depth; d != 2 && d != 4 {
-			t.Fatalf("depth %d", d)
+			return fmt.Errorf("depth %d", d)
 		}
-	}
-	<-done
+		return nil
+	})
 }
