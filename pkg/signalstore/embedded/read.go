@@ -80,11 +80,9 @@ func (s *Store) SpansByTraceIDs(ctx context.Context, traceIDs []signalstore.Trac
 	// With a limit, each trace yields its earliest spans up to it, and the
 	// spans read are cut back to it whenever they reach twice as many:
 	// memory stays bounded whatever the size and number of the traces.
-	var orderLimit string
-	var limitArgs []any
+	orderSQL, limitArgs := orderLimit("s.Timestamp, s.SpanId", limit)
 	scan := appendScanned(&spans, resources, scanSpan)
 	if limit > 0 {
-		orderLimit, limitArgs = ` ORDER BY s.Timestamp, s.SpanId LIMIT ?`, []any{int64(limit)}
 		appendSpan := scan
 		scan = func(st *sqlite3.Stmt) error {
 			if len(spans) >= 2*limit {
@@ -98,7 +96,7 @@ func (s *Store) SpansByTraceIDs(ctx context.Context, traceIDs []signalstore.Trac
 			FROM ollystack_trace_spans x
 			JOIN otel_traces s ON s.rowid BETWEEN x.FirstRowId AND x.LastRowId
 			LEFT JOIN ollystack_resources r ON r.ResourceId = s.ResourceId
-			WHERE x.TraceId = ? AND s.TraceId = ? AND s.Timestamp >= ? AND s.Timestamp < ?`+orderLimit,
+			WHERE x.TraceId = ? AND s.TraceId = ? AND s.Timestamp >= ? AND s.Timestamp < ?`+orderSQL,
 			start, end, scan, limitArgs...)
 	})
 	if err != nil {
@@ -265,15 +263,18 @@ func scanLog(st *sqlite3.Stmt, resources resourceCache) (signalstore.LogRecord, 
 	return l, nil
 }
 
-// logOrderLimit keeps, for a positive limit, the earliest records up to it
-// (in the order of signalstore.SortLogs) while SQLite reads them, so that a
-// limited read holds the limit in memory rather than every matching record.
-func logOrderLimit(limit int) (string, []any) {
+// orderLimit keeps, for a positive limit, the first rows up to it in the
+// order orderBy while SQLite reads them, so that a limited read holds the
+// limit in memory rather than every matching row.
+func orderLimit(orderBy string, limit int) (string, []any) {
 	if limit <= 0 {
 		return "", nil
 	}
-	return ` ORDER BY l.Timestamp, l.TraceId LIMIT ?`, []any{int64(limit)}
+	return ` ORDER BY ` + orderBy + ` LIMIT ?`, []any{int64(limit)}
 }
+
+// logOrder is the order of signalstore.SortLogs.
+const logOrder = "l.Timestamp, l.TraceId"
 
 func sortAndLimitLogs(logs []signalstore.LogRecord, limit int) []signalstore.LogRecord {
 	signalstore.SortLogs(logs)
@@ -288,13 +289,13 @@ func (s *Store) LogsByTraceIDs(ctx context.Context, traceIDs []signalstore.Trace
 	start, end := tr.UnixNanos()
 	logs := []signalstore.LogRecord{}
 	resources := resourceCache{}
-	orderLimit, limitArgs := logOrderLimit(limit)
+	orderSQL, limitArgs := orderLimit(logOrder, limit)
 	err := s.withReader(ctx, func(c *dbConn) error {
 		return queryPerTraceID(c, traceIDs, `SELECT `+logColumns+`
 			FROM ollystack_trace_logs x
 			JOIN otel_logs l ON l.rowid BETWEEN x.FirstRowId AND x.LastRowId
 			LEFT JOIN ollystack_resources r ON r.ResourceId = l.ResourceId
-			WHERE x.TraceId = ? AND l.TraceId = ? AND l.Timestamp >= ? AND l.Timestamp < ?`+orderLimit,
+			WHERE x.TraceId = ? AND l.TraceId = ? AND l.Timestamp >= ? AND l.Timestamp < ?`+orderSQL,
 			start, end, appendScanned(&logs, resources, scanLog), limitArgs...)
 	})
 	if err != nil {
@@ -308,13 +309,13 @@ func (s *Store) LogsByCorrelationID(ctx context.Context, correlationID string, t
 	start, end := tr.UnixNanos()
 	logs := []signalstore.LogRecord{}
 	resources := resourceCache{}
-	orderLimit, limitArgs := logOrderLimit(limit)
+	orderSQL, limitArgs := orderLimit(logOrder, limit)
 	err := s.withReader(ctx, func(c *dbConn) error {
 		return c.query(`SELECT `+logColumns+`
 			FROM ollystack_correlation_logs x
 			JOIN otel_logs l ON l.rowid BETWEEN x.FirstRowId AND x.LastRowId
 			LEFT JOIN ollystack_resources r ON r.ResourceId = l.ResourceId
-			WHERE x.CorrelationId = ? AND l.CorrelationId = ? AND l.Timestamp >= ? AND l.Timestamp < ?`+orderLimit,
+			WHERE x.CorrelationId = ? AND l.CorrelationId = ? AND l.Timestamp >= ? AND l.Timestamp < ?`+orderSQL,
 			append([]any{correlationID, correlationID, start, end}, limitArgs...), appendScanned(&logs, resources, scanLog))
 	})
 	if err != nil {
