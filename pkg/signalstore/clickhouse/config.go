@@ -125,7 +125,7 @@ func (cfg *Config) Validate() error {
 	var errs []error
 	if cfg.Endpoint == "" {
 		errs = append(errs, errors.New("endpoint must be set"))
-	} else if _, err := ch.ParseDSN(cfg.Endpoint); err != nil {
+	} else if _, err := parseEndpoint(cfg.Endpoint); err != nil {
 		errs = append(errs, fmt.Errorf("endpoint: %w", err))
 	}
 	if err := validateIdentifier("database", cfg.Database); err != nil {
@@ -175,12 +175,9 @@ func (cfg *Config) Validate() error {
 // clientOptions turns the config into clickhouse-go options: the DSN's
 // options first, then the explicit settings, which win.
 func (cfg *Config) clientOptions(ctx context.Context) (*ch.Options, error) {
-	opts, err := ch.ParseDSN(cfg.Endpoint)
+	opts, err := parseEndpoint(cfg.Endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("parse endpoint %q: %w", redactDSN(cfg.Endpoint), err)
-	}
-	if opts.Protocol != ch.Native {
-		return nil, fmt.Errorf("endpoint %q: the backend speaks the native protocol (tcp:// or clickhouse://)", redactDSN(cfg.Endpoint))
 	}
 	opts.Auth.Database = cfg.Database
 	if cfg.Username != "" {
@@ -200,6 +197,19 @@ func (cfg *Config) clientOptions(ctx context.Context) (*ch.Options, error) {
 		}
 	}
 	return opts, nil
+}
+
+// parseEndpoint parses a clickhouse-go DSN. An https:// endpoint means TLS,
+// as for the contrib exporter: clickhouse-go alone refuses it without
+// secure=true.
+func parseEndpoint(endpoint string) (*ch.Options, error) {
+	if u, err := url.Parse(endpoint); err == nil && u.Scheme == "https" && !u.Query().Has("secure") {
+		q := u.Query()
+		q.Set("secure", "true")
+		u.RawQuery = q.Encode()
+		endpoint = u.String()
+	}
+	return ch.ParseDSN(endpoint)
 }
 
 func (cfg *Config) tlsConfigured() bool {

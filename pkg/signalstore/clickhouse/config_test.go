@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	ch "github.com/ClickHouse/clickhouse-go/v2"
 	"go.opentelemetry.io/collector/confmap"
 	"go.opentelemetry.io/collector/confmap/confmaptest"
 )
@@ -113,9 +114,9 @@ func TestClientOptions(t *testing.T) {
 		t.Error("redactDSN leaks the password")
 	}
 
-	cfg.Endpoint = "http://ch:8123"
-	if _, err := cfg.clientOptions(context.Background()); err == nil || !strings.Contains(err.Error(), "native protocol") {
-		t.Errorf("http endpoint: err = %v", err)
+	cfg.Endpoint = "https://ch:8443?compress=lz4"
+	if opts, err := cfg.clientOptions(context.Background()); err != nil || opts.Protocol != ch.HTTP || opts.TLS == nil {
+		t.Errorf("https endpoint: options %+v, err %v", opts, err)
 	}
 	cfg.Endpoint = "tcp://ch:9000"
 	cfg.TLS.CAFile = "/nonexistent/ca.pem"

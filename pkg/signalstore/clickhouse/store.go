@@ -1,7 +1,7 @@
 // Package clickhouse is the signal store backend for OllyStack at scale: it
 // reads the tables the contrib clickhouseexporter (v0.161.0) writes, plus
 // OllyStack's own index tables and materialized views, through
-// github.com/ClickHouse/clickhouse-go/v2 on the native protocol. See
+// github.com/ClickHouse/clickhouse-go/v2, over the native protocol or HTTP. See
 // README.md for the schema and how to run it against a cluster.
 package clickhouse
 

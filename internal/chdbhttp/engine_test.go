@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+)
+
+// libEnv names libchdb.so for the tests that run the real engine; `make
+// test-unit` sets it (and downloads the library).
+const libEnv = "OLLYSTACK_CHDB_LIB"
+
+var (
+	sharedOnce   sync.Once
+	sharedServer *httptest.Server
+	sharedErr    error
+)
+
+// server starts the engine once per test process (the engine boots once per
+// process) behind the handler.
+func server(t *testing.T) *httptest.Server {
+	t.Helper()
+	lib := os.Getenv(libEnv)
+	if lib == "" {
+		t.Skipf("%s is not set: `make test-unit` downloads libchdb.so and sets it", libEnv)
+	}
+	sharedOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "chdbhttp-test-")
+		if err != nil {
+			sharedErr = err
+			return
+		}
+		e, err := openEngine(lib, dir)
+		if err != nil {
+			sharedErr = err
+			return
+		}
+		sharedServer = httptest.NewServer(&handler{engine: e, logf: func(string, ...any) {}})
+	})
+	if sharedErr != nil {
+		t.Fatal(sharedErr)
+	}
+	return sharedServer
+}
+
+// open connects clickhouse-go's HTTP protocol, as the ClickHouse backend
+// and the contrib exporter do.
+func open(t *testing.T, method ch.CompressionMethod, database string) ch.Conn {
+	t.Helper()
+	srv := server(t)
+	conn, err := ch.Open(&ch.Options{
+		Protocol:    ch.HTTP,
+		Addr:        []string{strings.TrimPrefix(srv.URL, "http://")},
+		Auth:        ch.Auth{Database: database},
+		Compression: &ch.Compression{Method: method},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
+}
+
+// TestClickHouseGoRoundTrip writes rows of the column types the exporter's
+// tables use through a batch insert and reads them back, with and without
+// compression: what the Native re-encoding and the framing must get right.
+func TestClickHouseGoRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	for _, method := range []ch.CompressionMethod{ch.CompressionNone, ch.CompressionLZ4, ch.CompressionZSTD} {
+		t.Run(method.String(), func(t *testing.T) {
+			table := "roundtrip_" + method.String()
+			conn := open(t, method, "default")
+			if err := conn.Exec(ctx, "CREATE TABLE "+table+` (
+				Timestamp DateTime64(9),
+				Service LowCardinality(String),
+				Attributes Map(LowCardinality(String), String),
+				Links Nested(TraceId String, Attributes Map(LowCardinality(String), String)),
+				Duration UInt64,
+				Ratio Float64,
+				Note Nullable(String)
+			) ENGINE = MergeTree ORDER BY Timestamp`); err != nil {
+				t.Fatal(err)
+			}
+			batch, err := conn.PrepareBatch(ctx, "INSERT INTO "+table)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts := time.Date(2026, 11, 23, 6, 0, 0, 123456789, time.UTC)
+			note := "it's \\ ünïcode"
+			for i := range 3 {
+				if err := batch.Append(ts.Add(time.Duration(i)*time.Second), "checkout",
+					map[string]string{"k": strings.Repeat("v", i)},
+					[]string{"t1"}, []map[string]string{{"a": "b"}},
+					uint64(i)*1000, float64(i)/4, &note); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := batch.Send(); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := conn.Query(ctx, "SELECT Timestamp, Service, Attributes, Links.TraceId, Duration, Ratio, Note FROM "+table+" WHERE Duration >= ? ORDER BY Timestamp", 1000)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			n := 0
+			for rows.Next() {
+				var (
+					gotTS    time.Time
+					service  string
+					attrs    map[string]string
+					traceIDs []string
+					duration uint64
+					ratio    float64
+					gotNote  *string
+				)
+				if err := rows.Scan(&gotTS, &service, &attrs, &traceIDs, &duration, &ratio, &gotNote); err != nil {
+					t.Fatal(err)
+				}
+				n++
+				if !gotTS.Equal(ts.Add(time.Duration(n)*time.Second)) || service != "checkout" ||
+					attrs["k"] != strings.Repeat("v", n) || len(traceIDs) != 1 || traceIDs[0] != "t1" ||
+					duration != uint64(n)*1000 || ratio != float64(n)/4 || gotNote == nil || *gotNote != note {
+					t.Errorf("row %d = %v %q %v %v %d %v %v", n, gotTS, service, attrs, traceIDs, duration, ratio, gotNote)
+				}
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatal(err)
+			}
+			if n != 2 {
+				t.Errorf("%d rows, want 2", n)
+			}
+		})
+	}
+}
+
+// TestEngineErrorsReachTheClient: with compression (clickhouse-go asks
+// for it on queries, not on Exec) and without.
+func TestEngineErrorsReachTheClient(t *testing.T) {
+	ctx := context.Background()
+	for _, method := range []ch.CompressionMethod{ch.CompressionNone, ch.CompressionLZ4} {
+		conn := open(t, method, "default")
+		_, err := conn.Query(ctx, "SELECT * FROM no_such_table")
+		if err == nil || !strings.Contains(err.Error(), "UNKNOWN_TABLE") {
+			t.Errorf("%s: err = %v", method, err)
+		}
+		if err := conn.Exec(ctx, "SELECT 1"); err != nil {
+			t.Errorf("%s: the next statement fails: %v", method, err)
+		}
+	}
+	conn := open(t, ch.CompressionNone, "default")
+	if err := conn.Exec(ctx, "DROP TABLE no_such_table"); err == nil || !strings.Contains(err.Error(), "UNKNOWN_TABLE") {
+		t.Errorf("exec: err = %v", err)
+	}
+}
+
+// TestSettingsLastOneRequest: a setting sent with one request does not leak
+// into the next, as on a server where settings are per query.
+func TestSettingsLastOneRequest(t *testing.T) {
+	ctx := context.Background()
+	conn := open(t, ch.CompressionNone, "default")
+	read := func(ctx context.Context) uint64 {
+		var v uint64
+		if err := conn.QueryRow(ctx, "SELECT toUInt64(getSetting('max_query_size'))").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	def := read(ctx)
+	if got := read(ch.Context(ctx, ch.WithSettings(ch.Settings{"max_query_size": def * 2}))); got != def*2 {
+		t.Errorf("setting not applied: %d", got)
+	}
+	if got := read(ctx); got != def {
+		t.Errorf("setting leaked into the next request: %d, want %d", got, def)
+	}
+}
+
+func TestUnknownDatabaseIsRefused(t *testing.T) {
+	srv := server(t)
+	conn, err := ch.Open(&ch.Options{Protocol: ch.HTTP, Addr: []string{strings.TrimPrefix(srv.URL, "http://")}, Auth: ch.Auth{Database: "nope"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Ping(context.Background()); err == nil || !strings.Contains(err.Error(), "UNKNOWN_DATABASE") {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ClickHouse/ch-go/compress"
+)
+
+// maxBody bounds a request: the harness holds it in memory.
+const maxBody = 256 << 20
+
+// httpParams are the URL parameters of clickhouse-server's HTTP interface
+// that are not settings; every other parameter is a setting, but param_*
+// (query parameters).
+var httpParams = map[string]bool{
+	"query": true, "database": true, "default_format": true, "client_protocol_version": true,
+	"compress": true, "decompress": true, "query_id": true, "quota_key": true,
+	"session_id": true, "session_timeout": true, "session_check": true,
+	"user": true, "password": true, "buffer_size": true, "wait_end_of_query": true, "stacktrace": true,
+}
+
+var (
+	settingName   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
+	exceptionCode = regexp.MustCompile(`^Code: (\d+)\.`)
+)
+
+// handler serves the subset of the HTTP interface that clickhouse-go uses:
+// a statement in the body or in `query` (with the body as its data), the
+// `database`, settings and param_* parameters, Native output for
+// client_protocol_version, and ClickHouse's compressed framing for
+// compress/decompress.
+type handler struct {
+	engine *engine
+	logf   func(format string, args ...any)
+}
+
+func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/ping" || (r.Method == http.MethodGet && r.URL.RawQuery == "") {
+		_, _ = io.WriteString(w, "Ok.\n")
+		return
+	}
+	// With compress=1, clickhouse-server compresses everything it
+	// answers, exceptions included, and clickhouse-go decompresses them.
+	compressed := r.URL.Query().Get("compress") == "1"
+	req, err := parseRequest(r)
+	if err != nil {
+		h.writeError(w, http.StatusBadRequest, err, compressed)
+		return
+	}
+	out, err := h.execute(req)
+	if err != nil {
+		h.writeError(w, http.StatusInternalServerError, err, compressed)
+		return
+	}
+	writeBody(w, "application/octet-stream", out, compressed)
+}
+
+// writeError answers as clickhouse-server does: the message, with the
+// engine's exception code in X-ClickHouse-Exception-Code.
+func (h *handler) writeError(w http.ResponseWriter, status int, err error, compressed bool) {
+	msg := strings.TrimRight(err.Error(), "\n")
+	h.logf("%d: %s", status, msg)
+	code := "1001" // STD_EXCEPTION: not an exception of the engine
+	var engineErr *engineError
+	if errors.As(err, &engineErr) {
+		if m := exceptionCode.FindStringSubmatch(engineErr.message); m != nil {
+			code = m[1]
+		}
+	}
+	w.Header().Set("X-ClickHouse-Exception-Code", code)
+	w.WriteHeader(status)
+	writeBody(w, "text/plain; charset=UTF-8", []byte(msg+"\n"), compressed)
+}
+
+func writeBody(w http.ResponseWriter, contentType string, body []byte, compressed bool) {
+	if compressed && len(body) > 0 {
+		c := compress.NewWriter(compress.LevelZero, compress.LZ4)
+		if err := c.Compress(body); err == nil {
+			body = c.Data
+		}
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = w.Write(body)
+}
+
+// request is one HTTP request, parsed.
+type request struct {
+	sql      string
+	database string
+	format   string
+	revision uint64
+	settings [][2]string
+	params   map[string]string
+	compress bool
+}
+
+func parseRequest(r *http.Request) (*request, error) {
+	q := r.URL.Query()
+	req := &request{
+		database: q.Get("database"),
+		format:   q.Get("default_format"),
+		params:   map[string]string{},
+		compress: q.Get("compress") == "1",
+	}
+	if req.format == "" {
+		req.format = "TabSeparated"
+	}
+	if v := q.Get("client_protocol_version"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("client_protocol_version %q: %w", v, err)
+		}
+		req.revision = n
+	}
+	for key, values := range q {
+		value := values[len(values)-1]
+		switch {
+		case strings.HasPrefix(key, "param_"):
+			req.params[strings.TrimPrefix(key, "param_")] = value
+		case httpParams[key]:
+		case !settingName.MatchString(key):
+			return nil, fmt.Errorf("parameter %q is neither a setting nor known to this server", key)
+		default:
+			req.settings = append(req.settings, [2]string{key, value})
+		}
+	}
+	slices.SortFunc(req.settings, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+	body, err := readBody(r, q.Get("decompress") == "1")
+	if err != nil {
+		return nil, err
+	}
+	req.sql = q.Get("query")
+	switch {
+	case req.sql == "":
+		req.sql = string(body)
+	case len(body) > 0:
+		// As clickhouse-server: the body is the rest of the statement,
+		// typically the data of an INSERT … FORMAT.
+		req.sql += "\n" + string(body)
+	}
+	if strings.TrimSpace(req.sql) == "" {
+		return nil, errors.New("empty query")
+	}
+	return req, nil
+}
+
+func readBody(r *http.Request, decompress bool) ([]byte, error) {
+	var body io.Reader = r.Body
+	switch enc := r.Header.Get("Content-Encoding"); enc {
+	case "":
+	case "gzip":
+		gz, err := gzip.NewReader(body)
+		if err != nil {
+			return nil, fmt.Errorf("gzip body: %w", err)
+		}
+		body = gz
+	case "deflate":
+		body = flate.NewReader(body)
+	default:
+		return nil, fmt.Errorf("Content-Encoding %q is not supported by this server", enc)
+	}
+	b, err := io.ReadAll(io.LimitReader(body, maxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("read body: %w", err)
+	}
+	if len(b) > maxBody {
+		return nil, fmt.Errorf("body over %d bytes", maxBody)
+	}
+	if decompress {
+		return decompressFrames(b)
+	}
+	return b, nil
+}
+
+// Frames of ClickHouse's compressed framing: a 16-byte checksum, then the
+// method byte, the frame's size from the method byte on, and the size of
+// its data once decompressed.
+const (
+	frameHeaderSize = 16 + 1 + 4 + 4
+	frameSizeOffset = 17
+)
+
+// decompressFrames decompresses a body of whole frames; a cut frame is an
+// error, where a streaming reader would see a clean end.
+func decompressFrames(b []byte) ([]byte, error) {
+	var out []byte
+	for len(b) > 0 {
+		if len(b) < frameHeaderSize {
+			return nil, errors.New("decompress body: cut frame header")
+		}
+		size := int(binary.LittleEndian.Uint32(b[frameSizeOffset:])) + 16
+		if size < frameHeaderSize || size > len(b) {
+			return nil, fmt.Errorf("decompress body: frame of %d bytes, %d left", size, len(b))
+		}
+		data, err := io.ReadAll(compress.NewReader(bytes.NewReader(b[:size])))
+		// The reader reports the end of its one frame as an error
+		// wrapping io.EOF.
+		if err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("decompress body: %w", err)
+		}
+		if out = append(out, data...); len(out) > maxBody {
+			return nil, fmt.Errorf("body over %d bytes once decompressed", maxBody)
+		}
+		b = b[size:]
+	}
+	return out, nil
+}
+
+// execute runs the statement in the request's database with its settings,
+// which are reset afterwards: they apply to one request, as on a server.
+func (h *handler) execute(req *request) (out []byte, err error) {
+	e := h.engine
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	database := req.database
+	if database == "" {
+		database = "default"
+	}
+	if _, err := e.run("USE "+quoteIdentifier(database), req.format, nil); err != nil {
+		return nil, err
+	}
+	for i, s := range req.settings {
+		if _, err := e.run(fmt.Sprintf("SET %s = %s", s[0], quoteString(s[1])), req.format, nil); err != nil {
+			req.settings = req.settings[:i]
+			return nil, errors.Join(err, h.reset(req))
+		}
+	}
+	defer func() { err = errors.Join(err, h.reset(req)) }()
+	out, err = e.run(req.sql, req.format, req.params)
+	if err != nil || len(out) == 0 || req.format != "Native" || req.revision == 0 {
+		return out, err
+	}
+	return withRevision(out, req.revision)
+}
+
+func (h *handler) reset(req *request) error {
+	var errs []error
+	for _, s := range req.settings {
+		if _, err := h.engine.run("SET "+s[0]+" = DEFAULT", req.format, nil); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func quoteIdentifier(s string) string {
+	return "`" + strings.NewReplacer(`\`, `\\`, "`", "\\`").Replace(s) + "`"
+}
+
+func quoteString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}

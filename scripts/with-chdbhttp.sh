@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Usage: with-chdbhttp.sh CHDBHTTP LIBCHDB COMMAND [ARG...]
+#
+# Starts chdbhttp (ClickHouse's HTTP interface over the ClickHouse engine of chDB) on a free port,
+# runs COMMAND with OLLYSTACK_CLICKHOUSE_DSN set to its endpoint, stops it, and exits with COMMAND's
+# status. The engine's data lives in a temporary directory removed at the end.
+set -euo pipefail
+
+chdbhttp=$1 lib=$2
+shift 2
+dir=$(mktemp -d)
+pid=
+cleanup() {
+	if [[ -n $pid ]]; then
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+"$chdbhttp" -lib "$lib" -listen 127.0.0.1:0 -addr-file "$dir/addr" -data "$dir/data" 2>"$dir/log" &
+pid=$!
+for _ in $(seq 600); do
+	[[ -s $dir/addr ]] && break
+	if ! kill -0 "$pid" 2>/dev/null; then
+		echo "chdbhttp exited before listening:" >&2
+		cat "$dir/log" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+if [[ ! -s $dir/addr ]]; then
+	echo "chdbhttp did not listen within 60s:" >&2
+	cat "$dir/log" >&2
+	exit 1
+fi
+OLLYSTACK_CLICKHOUSE_DSN=$(cat "$dir/addr")
+export OLLYSTACK_CLICKHOUSE_DSN
+echo "with-chdbhttp: $(head -1 "$dir/log")"
+status=0
+"$@" || status=$?
+if [[ $status -ne 0 ]]; then
+	echo "chdbhttp log:" >&2
+	tail -50 "$dir/log" >&2
+fi
+exit "$status"
