@@ -94,16 +94,15 @@ func TestSignalStoreStoresWhatTelemetrygenSends(t *testing.T) {
 // test's directory, where its relative store path ./data/ollystack.db lands.
 func TestShippedConfigStoresWhatTelemetrygenSends(t *testing.T) {
 	env := harness.NewEnv(t)
-	set := func(key, value string) string { return "--set=" + key + "=" + value }
 	c := env.StartArgs(t,
 		"--config", filepath.Join(harness.RepoRoot(), "distributions", "otelcol-ollystack", "config.yaml"),
-		set("extensions::health_check::endpoint", fmt.Sprintf("127.0.0.1:%d", env.Health)),
-		set("extensions::pprof::endpoint", "127.0.0.1:0"),
-		set("extensions::zpages::endpoint", "127.0.0.1:0"),
-		set("extensions::correlateapi::endpoint", fmt.Sprintf("127.0.0.1:%d", env.API)),
-		set("receivers::otlp::protocols::grpc::endpoint", fmt.Sprintf("127.0.0.1:%d", env.GRPC)),
-		set("receivers::otlp::protocols::http::endpoint", fmt.Sprintf("127.0.0.1:%d", env.HTTP)),
-		set("service::telemetry::metrics::level", "none"),
+		setFlag("extensions::health_check::endpoint", fmt.Sprintf("127.0.0.1:%d", env.Health)),
+		setFlag("extensions::pprof::endpoint", "127.0.0.1:0"),
+		setFlag("extensions::zpages::endpoint", "127.0.0.1:0"),
+		setFlag("extensions::correlateapi::endpoint", fmt.Sprintf("127.0.0.1:%d", env.API)),
+		setFlag("receivers::otlp::protocols::grpc::endpoint", fmt.Sprintf("127.0.0.1:%d", env.GRPC)),
+		setFlag("receivers::otlp::protocols::http::endpoint", fmt.Sprintf("127.0.0.1:%d", env.HTTP)),
+		setFlag("service::telemetry::metrics::level", "none"),
 	)
 	otlp := []string{"--otlp-insecure", "--otlp-endpoint", fmt.Sprintf("127.0.0.1:%d", env.GRPC), "--rate", "0"}
 	const traces, logs, metrics = 20, 15, 10
