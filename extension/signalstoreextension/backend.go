@@ -21,7 +21,10 @@ type backend struct {
 	store     signalstore.Store
 	purger    signalstore.Purger        // nil when the backend cannot purge
 	documents signalstore.DocumentStore // nil when the backend keeps no documents
-	close     func() error
+	// pipelinesReady, when set, is called once the collector's pipelines
+	// have started (and the exporters created their tables).
+	pipelinesReady func()
+	close          func() error
 }
 
 // openBackend opens the backend the config selects.
@@ -68,7 +71,12 @@ func openClickHouse(ctx context.Context, cfg *clickhouse.Config, logger *zap.Log
 	}
 	logger.Info("clickhouse signal store opened", zap.String("database", cfg.Database),
 		zap.Bool("create_schema", cfg.CreateSchema), zap.String("cluster", cfg.ClusterName))
-	return &backend{name: clickhouseKey, store: classifyingStore{Store: store, classify: classifyClickHouseError}, close: store.Close}, nil
+	return &backend{
+		name:           clickhouseKey,
+		store:          classifyingStore{Store: store, classify: classifyClickHouseError},
+		pipelinesReady: store.RetryDeferredViews,
+		close:          store.Close,
+	}, nil
 }
 
 // classifyClickHouseError marks refused writes (an exporter pointed at the

@@ -8,6 +8,7 @@ import (
 
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/extension"
+	"go.opentelemetry.io/collector/extension/extensioncapabilities"
 	"go.uber.org/zap"
 
 	"github.com/ollystack/ollystack/pkg/signalstore"
@@ -26,7 +27,10 @@ type storeExtension struct {
 	documents signalstore.DocumentStore // backend.documents with self-metrics; nil without
 }
 
-var _ DocumentStoreProvider = (*storeExtension)(nil)
+var (
+	_ DocumentStoreProvider                 = (*storeExtension)(nil)
+	_ extensioncapabilities.PipelineWatcher = (*storeExtension)(nil)
+)
 
 func newStoreExtension(cfg *Config, settings extension.Settings) *storeExtension {
 	return &storeExtension{cfg: cfg, settings: settings}
@@ -82,6 +86,21 @@ func (e *storeExtension) Shutdown(context.Context) error {
 	e.settings.Logger.Info("signal store closed", zap.String("backend", b.name))
 	return nil
 }
+
+// Ready implements extensioncapabilities.PipelineWatcher: the pipelines
+// have started, so the ClickHouse backend creates the index views that
+// waited for the exporter's tables now rather than at its next retry.
+func (e *storeExtension) Ready() error {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if e.backend != nil && e.backend.pipelinesReady != nil {
+		e.backend.pipelinesReady()
+	}
+	return nil
+}
+
+// NotReady implements extensioncapabilities.PipelineWatcher.
+func (e *storeExtension) NotReady() error { return nil }
 
 // Store implements StoreProvider.
 func (e *storeExtension) Store() (signalstore.Store, error) {

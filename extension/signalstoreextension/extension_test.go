@@ -236,3 +236,17 @@ func TestGetDocumentStoreWithoutDocuments(t *testing.T) {
 type storeOnlyProvider struct{ nopExtension }
 
 func (storeOnlyProvider) Store() (signalstore.Store, error) { return readOnlyStore{}, nil }
+
+// TestReadyTellsTheBackendThePipelinesStarted: the ClickHouse backend then
+// creates the index views that waited for the exporter's tables.
+func TestReadyTellsTheBackendThePipelinesStarted(t *testing.T) {
+	e := newStoreExtension(&Config{}, nopSettings())
+	require.NoError(t, e.Ready(), "before Start")
+	calls := 0
+	e.backend = &backend{pipelinesReady: func() { calls++ }}
+	require.NoError(t, e.Ready())
+	require.NoError(t, e.NotReady())
+	require.Equal(t, 1, calls)
+	e.backend = &backend{}
+	require.NoError(t, e.Ready(), "a backend that does not care")
+}

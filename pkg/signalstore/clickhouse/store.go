@@ -38,6 +38,8 @@ type Store struct {
 	// did not exist yet; done closes when it has returned.
 	stop context.CancelFunc
 	done chan struct{}
+	// retry asks the deferred view loop to try at once.
+	retry chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -72,7 +74,7 @@ func Open(ctx context.Context, cfg *Config, logger *zap.Logger) (*Store, error) 
 
 // openWithConn finishes Open on a connection; tests pass a fake one.
 func openWithConn(ctx context.Context, cfg *Config, conn driver.Conn, logger *zap.Logger) (*Store, error) {
-	s := &Store{cfg: cfg, t: cfg.tables(), conn: conn, logger: logger, done: make(chan struct{})}
+	s := &Store{cfg: cfg, t: cfg.tables(), conn: conn, logger: logger, done: make(chan struct{}), retry: make(chan struct{}, 1)}
 	if err := s.pingAndMigrate(ctx); err != nil {
 		return nil, errors.Join(err, conn.Close())
 	}
@@ -137,6 +139,7 @@ func (s *Store) createDeferredViews(ctx context.Context, pending []ddl) {
 		case <-ctx.Done():
 			return
 		case <-ticker.C:
+		case <-s.retry:
 		}
 		// Statements are idempotent, so after an error the whole pending
 		// list is simply tried again.
@@ -150,6 +153,18 @@ func (s *Store) createDeferredViews(ctx context.Context, pending []ddl) {
 		pending = next
 	}
 	s.logger.Info("clickhouse signal store: index views created")
+}
+
+// RetryDeferredViews makes the views still waiting for the exporter's tables
+// be tried at once instead of at the next retry. The signalstore extension
+// calls it when the collector's pipelines have started: the exporter has
+// created its tables by then, and rows it inserts before a view exists are
+// never indexed.
+func (s *Store) RetryDeferredViews() {
+	select {
+	case s.retry <- struct{}{}:
+	default:
+	}
 }
 
 func (s *Store) tablesExist(ctx context.Context, names ...string) (bool, error) {

@@ -105,6 +105,33 @@ func TestDeferredViewsRetryAfterAnError(t *testing.T) {
 	}
 }
 
+// TestRetryDeferredViewsTriesAtOnce: when the pipelines have started, the
+// views are created without waiting for the next retry.
+func TestRetryDeferredViewsTriesAtOnce(t *testing.T) {
+	defer func(d time.Duration) { viewRetryInterval = d }(viewRetryInterval)
+	viewRetryInterval = time.Hour
+	var sourcesExist atomic.Bool
+	conn := &fakeConn{answer: func(st statement) [][]any {
+		if sourcesExist.Load() && strings.Contains(st.sql, "system.tables") {
+			return [][]any{{"otel_traces"}, {"otel_logs"}}
+		}
+		return nil
+	}}
+	s := openFake(t, NewDefaultConfig(), conn)
+	sourcesExist.Store(true)
+	s.RetryDeferredViews()
+	s.RetryDeferredViews() // a second call while one is pending is dropped
+	select {
+	case <-s.done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("deferred views were not created at once")
+	}
+	if n := countPrefix(conn.executed(), "CREATE MATERIALIZED VIEW"); n != 5 {
+		t.Fatalf("%d views created, want 5", n)
+	}
+	s.RetryDeferredViews() // after the loop ended: does not block
+}
+
 func TestCloseStopsWaitingForTables(t *testing.T) {
 	s := openFake(t, NewDefaultConfig(), &fakeConn{})
 	done := make(chan error)
