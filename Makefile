@@ -107,8 +107,9 @@ $(CHDB_LIB):
 	mkdir -p $(@D)
 	curl -fsSL --retry 3 -o $(@D)/lib.tgz $(CHDB_URL)
 	echo "$(CHDB_SHA256)  $(@D)/lib.tgz" | sha256sum -c --quiet -
-	tar -xzf $(@D)/lib.tgz -C $(@D) --strip-components=1 package/libchdb.so
+	tar -xzOf $(@D)/lib.tgz package/libchdb.so > $@.part
 	rm $(@D)/lib.tgz
+	mv $@.part $@
 
 $(CHDBHTTP): $(wildcard internal/chdbhttp/*.go) internal/chdbhttp/go.mod internal/chdbhttp/go.sum
 	cd internal/chdbhttp && CGO_ENABLED=0 go build -o $@ .

@@ -40,6 +40,15 @@ export OLLYSTACK_CLICKHOUSE_DSN
 echo "with-chdbhttp: $(head -1 "$dir/log")"
 status=0
 "$@" || status=$?
+# A harness that crashed, or did not stop cleanly, fails the run too.
+kill "$pid" 2>/dev/null || true
+server=0
+wait "$pid" || server=$?
+pid=
+if [[ $server -ne 0 ]]; then
+	echo "chdbhttp exited with status $server" >&2
+	[[ $status -ne 0 ]] || status=1
+fi
 if [[ $status -ne 0 ]]; then
 	echo "chdbhttp log:" >&2
 	tail -50 "$dir/log" >&2

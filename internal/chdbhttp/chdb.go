@@ -15,15 +15,20 @@ import (
 // take turns, which also keeps the per-request SET and USE statements of one
 // request from mixing with another's.
 type engine struct {
-	mu   sync.Mutex
-	conn uintptr
+	mu sync.Mutex
+	// connp is what chdb_connect returned, which chdb_close_conn takes;
+	// conn is the connection it points to.
+	connp *uintptr
+	conn  uintptr
+	// dataDir holds the engine's data, and the bodies of inserts.
+	dataDir string
 
 	query        func(conn uintptr, query *byte, queryLen uintptr, format *byte, formatLen uintptr, names **byte, nameLens *uintptr, values **byte, valueLens *uintptr, count uintptr) uintptr
 	resultBuffer func(result uintptr) *byte
 	resultLength func(result uintptr) uintptr
 	resultError  func(result uintptr) *byte
 	destroy      func(result uintptr)
-	closeConn    func(conn *uintptr)
+	closeConn    func(connp *uintptr)
 }
 
 // openEngine loads the library and boots the engine with its data under
@@ -37,7 +42,7 @@ func openEngine(libPath, dataDir string) (*engine, error) {
 		setSignalHandlers func(enabled int32)
 		connect           func(argc int32, argv **byte) *uintptr
 	)
-	e := &engine{}
+	e := &engine{dataDir: dataDir}
 	for name, fn := range map[string]any{
 		"chdb_set_signal_handlers_enabled": &setSignalHandlers,
 		"chdb_connect":                     &connect,
@@ -63,7 +68,7 @@ func openEngine(libPath, dataDir string) (*engine, error) {
 	if connp == nil || *connp == 0 {
 		return nil, errors.New("chdb_connect failed")
 	}
-	e.conn = *connp
+	e.connp, e.conn = connp, *connp
 	return e, nil
 }
 
@@ -109,9 +114,9 @@ func (e *engine) run(sql, format string, params map[string]string) ([]byte, erro
 func (e *engine) close() {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.conn != 0 {
-		e.closeConn(&e.conn)
-		e.conn = 0
+	if e.connp != nil {
+		e.closeConn(e.connp)
+		e.connp, e.conn = nil, 0
 	}
 }
 

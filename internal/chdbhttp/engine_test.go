@@ -2,10 +2,14 @@ package main
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,7 +20,25 @@ import (
 // test-unit` sets it (and downloads the library).
 const libEnv = "OLLYSTACK_CHDB_LIB"
 
+// TestMain removes the engine's data directory of the shared server, and,
+// with runMainEnv set, is the chdbhttp command (see TestShutdownIsClean).
+func TestMain(m *testing.M) {
+	if os.Getenv(runMainEnv) != "" {
+		os.Args = append(os.Args[:1], strings.Fields(os.Getenv(runMainEnv))...)
+		main()
+		os.Exit(0)
+	}
+	code := m.Run()
+	if sharedDir != "" {
+		_ = os.RemoveAll(sharedDir)
+	}
+	os.Exit(code)
+}
+
+const runMainEnv = "CHDBHTTP_TEST_RUN_MAIN"
+
 var (
+	sharedDir    string
 	sharedOnce   sync.Once
 	sharedServer *httptest.Server
 	sharedErr    error
@@ -36,6 +58,7 @@ func server(t *testing.T) *httptest.Server {
 			sharedErr = err
 			return
 		}
+		sharedDir = dir
 		e, err := openEngine(lib, dir)
 		if err != nil {
 			sharedErr = err
@@ -72,7 +95,7 @@ func open(t *testing.T, method ch.CompressionMethod, database string) ch.Conn {
 // compression: what the Native re-encoding and the framing must get right.
 func TestClickHouseGoRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	for _, method := range []ch.CompressionMethod{ch.CompressionNone, ch.CompressionLZ4, ch.CompressionZSTD} {
+	for _, method := range []ch.CompressionMethod{ch.CompressionNone, ch.CompressionLZ4, ch.CompressionZSTD, ch.CompressionGZIP, ch.CompressionDeflate} {
 		t.Run(method.String(), func(t *testing.T) {
 			table := "roundtrip_" + method.String()
 			conn := open(t, method, "default")
@@ -92,19 +115,21 @@ func TestClickHouseGoRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			ts := time.Date(2026, 11, 23, 6, 0, 0, 123456789, time.UTC)
-			note := "it's \\ ünïcode"
+			// A blank line in the data ("\n\n", and 2570 is 0A 0A) must
+			// not end it.
+			note := "it's \\ ünïcode\n\nand on"
 			for i := range 3 {
 				if err := batch.Append(ts.Add(time.Duration(i)*time.Second), "checkout",
 					map[string]string{"k": strings.Repeat("v", i)},
 					[]string{"t1"}, []map[string]string{{"a": "b"}},
-					uint64(i)*1000, float64(i)/4, &note); err != nil {
+					uint64(i)*1000+2570, float64(i)/4, &note); err != nil {
 					t.Fatal(err)
 				}
 			}
 			if err := batch.Send(); err != nil {
 				t.Fatal(err)
 			}
-			rows, err := conn.Query(ctx, "SELECT Timestamp, Service, Attributes, Links.TraceId, Duration, Ratio, Note FROM "+table+" WHERE Duration >= ? ORDER BY Timestamp", 1000)
+			rows, err := conn.Query(ctx, "SELECT Timestamp, Service, Attributes, Links.TraceId, Duration, Ratio, Note FROM "+table+" WHERE Duration >= ? ORDER BY Timestamp", 3570)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -126,7 +151,7 @@ func TestClickHouseGoRoundTrip(t *testing.T) {
 				n++
 				if !gotTS.Equal(ts.Add(time.Duration(n)*time.Second)) || service != "checkout" ||
 					attrs["k"] != strings.Repeat("v", n) || len(traceIDs) != 1 || traceIDs[0] != "t1" ||
-					duration != uint64(n)*1000 || ratio != float64(n)/4 || gotNote == nil || *gotNote != note {
+					duration != uint64(n)*1000+2570 || ratio != float64(n)/4 || gotNote == nil || *gotNote != note {
 					t.Errorf("row %d = %v %q %v %v %d %v %v", n, gotTS, service, attrs, traceIDs, duration, ratio, gotNote)
 				}
 			}
@@ -190,5 +215,53 @@ func TestUnknownDatabaseIsRefused(t *testing.T) {
 	defer conn.Close()
 	if err := conn.Ping(context.Background()); err == nil || !strings.Contains(err.Error(), "UNKNOWN_DATABASE") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestShutdownIsClean runs the command and stops it as the scripts do: it
+// must exit 0 and remove its temporary data directory.
+func TestShutdownIsClean(t *testing.T) {
+	lib := os.Getenv(libEnv)
+	if lib == "" {
+		t.Skipf("%s is not set", libEnv)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	addrFile := filepath.Join(tmp, "addr")
+	cmd := exec.Command(self)
+	cmd.Env = append(os.Environ(), runMainEnv+"=-lib "+lib+" -listen 127.0.0.1:0 -addr-file "+addrFile, "TMPDIR="+tmp)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var endpoint []byte
+	for range 600 {
+		if endpoint, _ = os.ReadFile(addrFile); len(endpoint) > 0 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(endpoint) == 0 {
+		_ = cmd.Process.Kill()
+		t.Fatalf("never listened:\n%s", stderr.String())
+	}
+	resp, err := http.Get(strings.TrimSpace(string(endpoint)) + "/?query=SELECT+1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, stderr.String())
+	}
+	left, _ := filepath.Glob(filepath.Join(tmp, "chdbhttp-*"))
+	if len(left) > 0 {
+		t.Errorf("data directory left behind: %v", left)
 	}
 }

@@ -2,13 +2,14 @@ package main
 
 import (
 	"bytes"
-	"compress/flate"
 	"compress/gzip"
+	"compress/zlib"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -33,6 +34,12 @@ var httpParams = map[string]bool{
 var (
 	settingName   = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,127}$`)
 	exceptionCode = regexp.MustCompile(`^Code: (\d+)\.`)
+	// insertFormat splits `INSERT … FORMAT <name>`, the statement of an
+	// insert whose data is the body.
+	insertFormat = regexp.MustCompile(`(?is)^(\s*INSERT\s.*?)\s+FORMAT\s+(\w+)\s*;?\s*$`)
+	// sessionStatement matches statements whose effect would outlast the
+	// request here, as the engine keeps one session for all of them.
+	sessionStatement = regexp.MustCompile(`(?i)^\s*(SET|USE)\s`)
 )
 
 // handler serves the subset of the HTTP interface that clickhouse-go uses:
@@ -63,7 +70,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, http.StatusInternalServerError, err, compressed)
 		return
 	}
-	writeBody(w, "application/octet-stream", out, compressed)
+	writeBody(w, http.StatusOK, "application/octet-stream", out, compressed)
 }
 
 // writeError answers as clickhouse-server does: the message, with the
@@ -79,25 +86,39 @@ func (h *handler) writeError(w http.ResponseWriter, status int, err error, compr
 		}
 	}
 	w.Header().Set("X-ClickHouse-Exception-Code", code)
-	w.WriteHeader(status)
-	writeBody(w, "text/plain; charset=UTF-8", []byte(msg+"\n"), compressed)
+	writeBody(w, status, "text/plain; charset=UTF-8", []byte(msg+"\n"), compressed)
 }
 
-func writeBody(w http.ResponseWriter, contentType string, body []byte, compressed bool) {
+// frameSize is the most data clickhouse-server puts in one compressed frame.
+const frameSize = 1 << 20
+
+func writeBody(w http.ResponseWriter, status int, contentType string, body []byte, compressed bool) {
 	if compressed && len(body) > 0 {
+		var framed []byte
 		c := compress.NewWriter(compress.LevelZero, compress.LZ4)
-		if err := c.Compress(body); err == nil {
-			body = c.Data
+		for len(body) > 0 {
+			n := min(len(body), frameSize)
+			if err := c.Compress(body[:n]); err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			framed = append(framed, c.Data...)
+			body = body[n:]
 		}
+		body = framed
 	}
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
 	_, _ = w.Write(body)
 }
 
 // request is one HTTP request, parsed.
 type request struct {
-	sql      string
+	sql string
+	// data, when set, is the data of the INSERT in sql, which ends with
+	// its FORMAT clause.
+	data     []byte
 	database string
 	format   string
 	revision uint64
@@ -145,13 +166,20 @@ func parseRequest(r *http.Request) (*request, error) {
 	switch {
 	case req.sql == "":
 		req.sql = string(body)
-	case len(body) > 0:
-		// As clickhouse-server: the body is the rest of the statement,
-		// typically the data of an INSERT … FORMAT.
+	case len(body) == 0:
+	case insertFormat.MatchString(req.sql):
+		// Kept apart: the engine ends inline data at the first blank
+		// line, which binary data may hold.
+		req.data = body
+	default:
+		// As clickhouse-server: the body is the rest of the statement.
 		req.sql += "\n" + string(body)
 	}
 	if strings.TrimSpace(req.sql) == "" {
 		return nil, errors.New("empty query")
+	}
+	if sessionStatement.MatchString(req.sql) {
+		return nil, errors.New("SET and USE would outlast the request on this server: send settings as URL parameters")
 	}
 	return req, nil
 }
@@ -167,7 +195,12 @@ func readBody(r *http.Request, decompress bool) ([]byte, error) {
 		}
 		body = gz
 	case "deflate":
-		body = flate.NewReader(body)
+		// HTTP's deflate is the zlib format, as clickhouse-go sends it.
+		zr, err := zlib.NewReader(body)
+		if err != nil {
+			return nil, fmt.Errorf("deflate body: %w", err)
+		}
+		body = zr
 	default:
 		return nil, fmt.Errorf("Content-Encoding %q is not supported by this server", enc)
 	}
@@ -238,11 +271,35 @@ func (h *handler) execute(req *request) (out []byte, err error) {
 		}
 	}
 	defer func() { err = errors.Join(err, h.reset(req)) }()
-	out, err = e.run(req.sql, req.format, req.params)
+	sql := req.sql
+	if req.data != nil {
+		path, err := writeInsertData(e.dataDir, req.data)
+		if err != nil {
+			return nil, err
+		}
+		defer os.Remove(path)
+		m := insertFormat.FindStringSubmatch(sql)
+		sql = m[1] + " FROM INFILE " + quoteString(path) + " FORMAT " + m[2]
+	}
+	out, err = e.run(sql, req.format, req.params)
 	if err != nil || len(out) == 0 || req.format != "Native" || req.revision == 0 {
 		return out, err
 	}
 	return withRevision(out, req.revision)
+}
+
+// writeInsertData stores the data of an insert for INSERT … FROM INFILE.
+func writeInsertData(dir string, data []byte) (string, error) {
+	f, err := os.CreateTemp(dir, "insert-*.data")
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(data)
+	if err = errors.Join(err, f.Close()); err != nil {
+		_ = os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
 }
 
 func (h *handler) reset(req *request) error {

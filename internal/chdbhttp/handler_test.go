@@ -28,8 +28,12 @@ func TestParseRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if req.sql != "INSERT INTO t FORMAT Native\nDATA" {
-		t.Errorf("sql = %q: the body continues the query", req.sql)
+	if req.sql != "INSERT INTO t FORMAT Native" || string(req.data) != "DATA" {
+		t.Errorf("sql = %q, data %q: the body is the insert's data", req.sql, req.data)
+	}
+	r = httptest.NewRequest(http.MethodPost, "/?query=SELECT", strings.NewReader("1"))
+	if req, err := parseRequest(r); err != nil || req.sql != "SELECT\n1" || req.data != nil {
+		t.Errorf("the body continues a statement that is not an insert: %+v, %v", req, err)
 	}
 	if req.database != "otel" || req.format != "Native" || req.revision != 54460 || req.params["id"] != "abc" {
 		t.Errorf("request = %+v", req)
@@ -44,6 +48,8 @@ func TestParseRequestRefusesBadInput(t *testing.T) {
 	for name, target := range map[string]string{
 		"setting name that is not an identifier": "/?" + url.Values{"x = 1; DROP": {"1"}}.Encode(),
 		"client_protocol_version not a number":   "/?client_protocol_version=new",
+		"SET would outlast the request":          "/?query=" + url.QueryEscape("set max_threads = 1"),
+		"USE would outlast the request":          "/?query=" + url.QueryEscape(" USE other"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := httptest.NewRequest(http.MethodPost, target, strings.NewReader("SELECT 1"))

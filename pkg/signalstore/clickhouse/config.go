@@ -18,9 +18,11 @@ import (
 // match the contrib clickhouseexporter (v0.161.0), so the same values can be
 // copied from the exporter's section.
 type Config struct {
-	// Endpoint is the native-protocol DSN, e.g. tcp://clickhouse:9000 or
-	// clickhouse://host1:9000,host2:9000?dial_timeout=5s&compress=lz4.
-	// Query parameters are clickhouse-go DSN options.
+	// Endpoint is the clickhouse-go DSN: the native protocol, e.g.
+	// tcp://clickhouse:9000 or
+	// clickhouse://host1:9000,host2:9000?dial_timeout=5s&compress=lz4, or
+	// HTTP, e.g. https://clickhouse:8443. Query parameters are clickhouse-go
+	// DSN options.
 	Endpoint string `mapstructure:"endpoint"`
 	// Username and Password override the DSN's credentials. Write the
 	// password as ${env:CLICKHOUSE_PASSWORD} to keep it out of the file.
@@ -125,8 +127,12 @@ func (cfg *Config) Validate() error {
 	var errs []error
 	if cfg.Endpoint == "" {
 		errs = append(errs, errors.New("endpoint must be set"))
-	} else if _, err := parseEndpoint(cfg.Endpoint); err != nil {
+	} else if opts, err := parseEndpoint(cfg.Endpoint); err != nil {
 		errs = append(errs, fmt.Errorf("endpoint: %w", err))
+	} else if opts.Protocol == ch.HTTP && opts.TLS == nil && cfg.tlsConfigured() {
+		// clickhouse-go keeps the scheme: the credentials would go out in
+		// clear text with TLS configured.
+		errs = append(errs, errors.New("tls is set but endpoint is http://: write https://"))
 	}
 	if err := validateIdentifier("database", cfg.Database); err != nil {
 		errs = append(errs, err)
@@ -191,6 +197,17 @@ func (cfg *Config) clientOptions(ctx context.Context) (*ch.Options, error) {
 		opts.MaxIdleConns = defaultMaxIdleConns
 	}
 	opts.MaxIdleConns = min(opts.MaxIdleConns, cfg.MaxOpenConns)
+	if opts.Protocol == ch.HTTP {
+		// Over the native protocol a cancelled read is cancelled on the
+		// server; over HTTP only the connection closes, and the server
+		// would run the query on until max_execution_time.
+		if opts.Settings == nil {
+			opts.Settings = ch.Settings{}
+		}
+		if _, set := opts.Settings["cancel_http_readonly_queries_on_client_close"]; !set {
+			opts.Settings["cancel_http_readonly_queries_on_client_close"] = 1
+		}
+	}
 	if cfg.tlsConfigured() {
 		if opts.TLS, err = cfg.TLS.LoadTLSConfig(ctx); err != nil {
 			return nil, fmt.Errorf("load tls config: %w", err)

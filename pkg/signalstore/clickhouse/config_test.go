@@ -78,6 +78,7 @@ func TestConfigInvalid(t *testing.T) {
 			`correlation_attribute "it's"`},
 		"clickhouse/invalid-values": {"endpoint:", "dial_timeout 0s", "query_timeout -1s", "max_open_conns 0",
 			"replicated needs cluster_name", "default_lookback 1s"},
+		"clickhouse/http-with-tls": {"tls is set but endpoint is http://"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := confmap.Validate(loadConfig(t, name))
@@ -114,8 +115,9 @@ func TestClientOptions(t *testing.T) {
 		t.Error("redactDSN leaks the password")
 	}
 
-	cfg.Endpoint = "https://ch:8443?compress=lz4"
-	if opts, err := cfg.clientOptions(context.Background()); err != nil || opts.Protocol != ch.HTTP || opts.TLS == nil {
+	cfg.Endpoint = "https://ch:8443?compress=gzip"
+	if opts, err := cfg.clientOptions(context.Background()); err != nil || opts.Protocol != ch.HTTP || opts.TLS == nil ||
+		opts.Settings["cancel_http_readonly_queries_on_client_close"] != 1 {
 		t.Errorf("https endpoint: options %+v, err %v", opts, err)
 	}
 	cfg.Endpoint = "tcp://ch:9000"
