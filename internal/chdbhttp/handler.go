@@ -22,8 +22,8 @@ import (
 const maxBody = 256 << 20
 
 // httpParams are the URL parameters of clickhouse-server's HTTP interface
-// that are not settings; every other parameter is a setting, but param_*
-// (query parameters).
+// that are not settings. Every other parameter is a setting, except
+// param_<name>, the value of a {name:Type} placeholder.
 var httpParams = map[string]bool{
 	"query": true, "database": true, "default_format": true, "client_protocol_version": true,
 	"compress": true, "decompress": true, "query_id": true, "quota_key": true,
@@ -124,7 +124,6 @@ type request struct {
 	revision uint64
 	settings [][2]string
 	params   map[string]string
-	compress bool
 }
 
 func parseRequest(r *http.Request) (*request, error) {
@@ -133,7 +132,6 @@ func parseRequest(r *http.Request) (*request, error) {
 		database: q.Get("database"),
 		format:   q.Get("default_format"),
 		params:   map[string]string{},
-		compress: q.Get("compress") == "1",
 	}
 	if req.format == "" {
 		req.format = "TabSeparated"
