@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
 
 	"github.com/ollystack/ollystack/pkg/signalstore/signalstoretest"
@@ -106,10 +108,26 @@ func (w *exporterWriter) WriteMetrics(ctx context.Context, md pmetric.Metrics) e
 
 // startExporterWriter starts the three exporters (which create their tables,
 // create_schema being true) before the store opens, so the store's views
-// find their sources at once.
+// find their sources at once; they stop when the test ends.
 func startExporterWriter(t *testing.T, cfg *Config) *exporterWriter {
 	t.Helper()
-	ctx := context.Background()
+	w, err := newExporterWriter(context.Background(), cfg, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := w.shutdown(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return w
+}
+
+// newExporterWriter creates and starts the contrib exporter for traces,
+// logs and metrics on cfg's endpoint, database and tables, with
+// create_schema, no sending queue and no retries. On error it has shut down
+// what it started.
+func newExporterWriter(ctx context.Context, cfg *Config, logger *zap.Logger) (*exporterWriter, error) {
 	factory := clickhouseexporter.NewFactory()
 	ecfg := factory.CreateDefaultConfig().(*clickhouseexporter.Config)
 	ecfg.Endpoint = cfg.Endpoint
@@ -123,30 +141,21 @@ func startExporterWriter(t *testing.T, cfg *Config) *exporterWriter {
 	ecfg.QueueSettings = configoptional.None[exporterhelper.QueueBatchConfig]()
 	ecfg.BackOffConfig = configretry.BackOffConfig{Enabled: false}
 	if err := ecfg.Validate(); err != nil {
-		t.Fatalf("exporter config: %v", err)
+		return nil, fmt.Errorf("exporter config: %w", err)
 	}
 	set := exportertest.NewNopSettings(factory.Type())
-	set.Logger = zaptest.NewLogger(t)
+	set.Logger = logger
 	w := &exporterWriter{}
 	var err error
 	if w.traces, err = factory.CreateTraces(ctx, set, ecfg); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if w.logs, err = factory.CreateLogs(ctx, set, ecfg); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	if w.metrics, err = factory.CreateMetrics(ctx, set, ecfg); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
-	// Shutdown of an exporter that never started is a no-op, so one
-	// cleanup covers a failed start halfway through.
-	t.Cleanup(func() {
-		shutdownCtx := context.Background()
-		err := errors.Join(w.traces.Shutdown(shutdownCtx), w.logs.Shutdown(shutdownCtx), w.metrics.Shutdown(shutdownCtx))
-		if err != nil {
-			t.Error(err)
-		}
-	})
 	host := componenttest.NewNopHost()
 	for _, start := range []func() error{
 		func() error { return w.traces.Start(ctx, host) },
@@ -154,8 +163,14 @@ func startExporterWriter(t *testing.T, cfg *Config) *exporterWriter {
 		func() error { return w.metrics.Start(ctx, host) },
 	} {
 		if err := start(); err != nil {
-			t.Fatalf("start clickhouse exporter: %v", err)
+			// Shutdown of an exporter that never started is a no-op.
+			return nil, errors.Join(fmt.Errorf("start clickhouse exporter: %w", err), w.shutdown(ctx))
 		}
 	}
-	return w
+	return w, nil
+}
+
+// shutdown stops the three exporters.
+func (w *exporterWriter) shutdown(ctx context.Context) error {
+	return errors.Join(w.traces.Shutdown(ctx), w.logs.Shutdown(ctx), w.metrics.Shutdown(ctx))
 }

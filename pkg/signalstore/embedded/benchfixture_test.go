@@ -12,23 +12,22 @@ import (
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
+
+	"github.com/ollystack/ollystack/pkg/signalstore/signalstoretest"
 )
 
 // benchFixtureVersion is part of the cached file name: bump it whenever the
-// generator changes so stale caches are rebuilt, never reused.
+// workload (signalstoretest.BenchGen, BenchBatches) changes so stale caches
+// are rebuilt, never reused.
 const benchFixtureVersion = "3"
 
-// Shape of the million-span fixture: 4 writers × 25,000 traces × 10 spans,
-// three log records per trace, spread over the 4 hours before build time.
-// OLLYSTACK_BENCH_SCALE=10 multiplies the traces (10,000,000 spans) to see how
-// the reads grow; the benchmark names keep saying 1M.
-const (
-	fixtureWriters        = 4
-	fixtureTracesPerBatch = 100
-	fixtureSpan           = 4 * time.Hour
-)
-
+// The million-span fixture is signalstoretest's benchmark workload: 4
+// writers × 25,000 traces × 10 spans, three log records per trace, spread
+// over the 4 hours before build time. OLLYSTACK_BENCH_SCALE=10 multiplies
+// the traces (10,000,000 spans) to see how the reads grow; the benchmark
+// names keep saying 1M.
 var fixtureTracesPerWriter = 25_000 * benchScale()
 
 func benchScale() int {
@@ -94,27 +93,15 @@ func loadOrBuildFixture(b *testing.B) (*benchFixture, error) {
 	end := time.Now()
 	start := time.Now()
 	var wg sync.WaitGroup
-	errs := make(chan error, fixtureWriters)
-	for w := range fixtureWriters {
+	errs := make(chan error, signalstoretest.BenchWriters)
+	for w := range signalstoretest.BenchWriters {
 		wg.Go(func() {
-			seed := uint64(w + 1)
-			gen := newBenchGen(seed)
-			batches := fixtureTracesPerWriter / fixtureTracesPerBatch
-			for i := range batches {
-				// Time advances with the batches, as live traffic does.
-				from := end.Add(-fixtureSpan + time.Duration(i)*fixtureSpan/time.Duration(batches))
-				to := from.Add(fixtureSpan / time.Duration(batches))
-				logs := plog.NewLogs()
-				td := gen.batch(seed, fixtureTracesPerBatch, from, to, logs)
+			errs <- signalstoretest.BenchBatches(w, fixtureTracesPerWriter, end, func(td ptrace.Traces, logs plog.Logs) error {
 				if err := store.WriteTraces(context.Background(), td); err != nil {
-					errs <- err
-					return
+					return err
 				}
-				if err := store.WriteLogs(context.Background(), logs); err != nil {
-					errs <- err
-					return
-				}
-			}
+				return store.WriteLogs(context.Background(), logs)
+			})
 		})
 	}
 	wg.Wait()
@@ -123,11 +110,13 @@ func loadOrBuildFixture(b *testing.B) (*benchFixture, error) {
 	if err := store.Close(); err != nil {
 		return nil, err
 	}
-	if err := <-errs; err != nil {
-		return nil, err
+	for err := range errs {
+		if err != nil {
+			return nil, err
+		}
 	}
-	spans := fixtureWriters * fixtureTracesPerWriter * 10
-	logs := fixtureWriters * fixtureTracesPerWriter * 3
+	spans := signalstoretest.BenchWriters * fixtureTracesPerWriter * signalstoretest.BenchSpansPerTrace
+	logs := signalstoretest.BenchWriters * fixtureTracesPerWriter * signalstoretest.BenchLogsPerTrace
 	b.Logf("built %s: %d spans + %d logs in %v (%.0f spans/s with logs interleaved)",
 		dbPath, spans, logs, took.Round(time.Second), float64(spans)/took.Seconds())
 	if err := os.Rename(building, dbPath); err != nil {

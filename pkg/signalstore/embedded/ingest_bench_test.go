@@ -8,6 +8,8 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/ollystack/ollystack/pkg/signalstore/signalstoretest"
 )
 
 // BenchmarkWriteTraces measures sustained ingest through WriteTraces: each
@@ -20,7 +22,7 @@ import (
 func BenchmarkWriteTraces(b *testing.B) {
 	store := openTestStore(b)
 	const writers, batchesPerWriter, tracesPerBatch = 4, 25, 100
-	gens := []*benchGen{newBenchGen(1), newBenchGen(2), newBenchGen(3), newBenchGen(4)}
+	gens := []*signalstoretest.BenchGen{signalstoretest.NewBenchGen(1), signalstoretest.NewBenchGen(2), signalstoretest.NewBenchGen(3), signalstoretest.NewBenchGen(4)}
 	ctx := context.Background()
 	spans := 0
 	var cpu time.Duration
@@ -30,7 +32,7 @@ func BenchmarkWriteTraces(b *testing.B) {
 		batches := make([][]ptrace.Traces, writers)
 		for w := range writers {
 			for range batchesPerWriter {
-				batches[w] = append(batches[w], gens[w].batch(uint64(w+1), tracesPerBatch, now.Add(-2*time.Second), now, plog.Logs{}))
+				batches[w] = append(batches[w], gens[w].Batch(tracesPerBatch, now.Add(-2*time.Second), now, plog.Logs{}))
 			}
 		}
 		b.StartTimer()

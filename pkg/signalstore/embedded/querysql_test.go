@@ -9,6 +9,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/ollystack/ollystack/pkg/signalstore"
+	"github.com/ollystack/ollystack/pkg/signalstore/signalstoretest"
 )
 
 func TestCompileQueryBindsEveryValue(t *testing.T) {
@@ -63,10 +64,10 @@ func TestCompileQueryBindsEveryValue(t *testing.T) {
 // the histogram's error bound.
 func TestRollupMatchesRawScan(t *testing.T) {
 	store := openTestStore(t)
-	gen := newBenchGen(42)
+	gen := signalstoretest.NewBenchGen(42)
 	now := time.Now()
 	for range 20 {
-		td := gen.batch(42, 50, now.Add(-90*time.Minute), now.Add(-time.Minute), plog.Logs{})
+		td := gen.Batch(50, now.Add(-90*time.Minute), now.Add(-time.Minute), plog.Logs{})
 		if err := store.WriteTraces(context.Background(), td); err != nil {
 			t.Fatal(err)
 		}

@@ -3,26 +3,12 @@ package embedded
 import (
 	"context"
 	"math/rand/v2"
-	"slices"
 	"testing"
 	"time"
 
 	"github.com/ollystack/ollystack/pkg/signalstore"
+	"github.com/ollystack/ollystack/pkg/signalstore/signalstoretest"
 )
-
-// reportLatencies adds p50/p95/p99 in milliseconds to the benchmark output.
-func reportLatencies(b *testing.B, d []time.Duration) {
-	if len(d) == 0 {
-		return
-	}
-	slices.Sort(d)
-	at := func(q float64) float64 {
-		return float64(d[min(len(d)-1, int(q*float64(len(d))))]) / 1e6
-	}
-	b.ReportMetric(at(0.50), "p50-ms")
-	b.ReportMetric(at(0.95), "p95-ms")
-	b.ReportMetric(at(0.99), "p99-ms")
-}
 
 // BenchmarkCorrelationLookup1M resolves one correlation id to its traces,
 // their spans and their logs — what /api/v1/correlate/{id} reads — on the
@@ -36,8 +22,7 @@ func BenchmarkCorrelationLookup1M(b *testing.B) {
 	var lat []time.Duration
 	spans, logs := 0, 0
 	for b.Loop() {
-		seed := uint64(1 + rng.IntN(fixtureWriters))
-		id := correlationIDFor(seed, uint64(1+rng.IntN(fixtureTracesPerWriter)))
+		id := signalstoretest.RandomBenchCorrelationID(rng, fixtureTracesPerWriter)
 		start := time.Now()
 		ids, err := store.TraceIDsForCorrelation(ctx, id, signalstore.TimeRange{})
 		if err != nil || len(ids) != 1 {
@@ -57,7 +42,7 @@ func BenchmarkCorrelationLookup1M(b *testing.B) {
 	if spans != 10*b.N || logs != 3*b.N {
 		b.Fatalf("read %d spans and %d logs over %d lookups; want 10 and 3 per lookup", spans, logs, b.N)
 	}
-	reportLatencies(b, lat)
+	signalstoretest.ReportLatencies(b, lat)
 }
 
 // BenchmarkQueryP95ByService1M runs the typed query "p95 latency and count
@@ -75,7 +60,7 @@ func BenchmarkQueryP95ByService1M(b *testing.B) {
 		name    string
 		span    time.Duration
 		filters []signalstore.Filter
-	}{{"last1h", time.Hour, nil}, {"all4h", fixtureSpan, nil}, {"last1h-scan", time.Hour, forceScan}} {
+	}{{"last1h", time.Hour, nil}, {"all4h", signalstoretest.BenchSpan, nil}, {"last1h-scan", time.Hour, forceScan}} {
 		b.Run(window.name, func(b *testing.B) {
 			q := signalstore.Query{
 				Signal: signalstore.SignalSpans,
@@ -90,12 +75,12 @@ func BenchmarkQueryP95ByService1M(b *testing.B) {
 			for b.Loop() {
 				start := time.Now()
 				res, err := store.Query(context.Background(), q)
-				if err != nil || len(res.Rows) != len(benchServices) {
+				if err != nil || len(res.Rows) != len(signalstoretest.BenchServices) {
 					b.Fatalf("query: %v rows, %v", res, err)
 				}
 				lat = append(lat, time.Since(start))
 			}
-			reportLatencies(b, lat)
+			signalstoretest.ReportLatencies(b, lat)
 		})
 	}
 }
@@ -108,10 +93,10 @@ func BenchmarkServiceEdges1M(b *testing.B) {
 	for b.Loop() {
 		start := time.Now()
 		edges, err := store.ServiceEdges(context.Background(), signalstore.TimeRange{Start: f.End.Add(-time.Hour), End: f.End})
-		if err != nil || len(edges) != 4 {
+		if err != nil || len(edges) != len(signalstoretest.BenchServices)-1 {
 			b.Fatalf("edges: %v, %v", edges, err)
 		}
 		lat = append(lat, time.Since(start))
 	}
-	reportLatencies(b, lat)
+	signalstoretest.ReportLatencies(b, lat)
 }

@@ -1,9 +1,11 @@
-package embedded
+package signalstoretest
 
 import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"testing"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -11,38 +13,85 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 )
 
-// benchServices are the services of the synthetic workload; every trace
-// crosses frontend → checkout → one backend, with client/server pairs.
-var benchServices = []string{"frontend", "checkout", "payments", "inventory", "shipping"}
+// The read benchmarks of every backend run on the same synthetic workload,
+// made by BenchGen and laid out by BenchBatches: BenchWriters writers, each
+// with its own seeded generator, write batches of BenchTracesPerBatch
+// 10-span traces (3 logs each) whose times advance over the BenchSpan
+// before the fixture's end. With 25,000 traces per writer that is
+// 1,000,000 spans and 300,000 logs.
+const (
+	BenchWriters        = 4
+	BenchTracesPerBatch = 100
+	BenchSpan           = 4 * time.Hour
+	BenchSpansPerTrace  = 10
+	BenchLogsPerTrace   = 3
+)
 
-// benchGen makes realistic batches: 10-span traces over three services,
+// BenchServices are the services of the synthetic workload; every trace
+// crosses frontend → checkout → one backend, with client/server pairs, so
+// the service map has len(BenchServices)-1 edges.
+var BenchServices = []string{"frontend", "checkout", "payments", "inventory", "shipping"}
+
+// BenchGen makes realistic batches: 10-span traces over three services,
 // ~6 span attributes and ~8 resource attributes, a correlation id per
-// trace, 2% error traces, log-normal-ish latencies.
-type benchGen struct {
+// trace, 2% error traces, log-normal-ish latencies. The same seed makes the
+// same traces (ids, attributes, durations and offsets in their batch).
+type BenchGen struct {
 	rng  *rand.Rand
+	seed uint64
 	seq  uint64
 	host string
 }
 
-func newBenchGen(seed uint64) *benchGen {
-	return &benchGen{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), host: fmt.Sprintf("node-%d", seed%7)}
+// NewBenchGen returns the generator for a seed; BenchBatches gives writer w
+// the seed w+1.
+func NewBenchGen(seed uint64) *BenchGen {
+	return &BenchGen{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), seed: seed, host: fmt.Sprintf("node-%d", seed%7)}
 }
 
-func (g *benchGen) traceID() pcommon.TraceID {
+// BenchCorrelationID is the correlation id of the n-th trace (from 1) of
+// the generator with this seed.
+func BenchCorrelationID(seed, n uint64) string { return fmt.Sprintf("olly-%x-%08x", seed, n) }
+
+// RandomBenchCorrelationID picks the correlation id of a random trace of a
+// fixture written by BenchBatches with tracesPerWriter traces per writer.
+func RandomBenchCorrelationID(rng *rand.Rand, tracesPerWriter int) string {
+	seed := uint64(1 + rng.IntN(BenchWriters))
+	return BenchCorrelationID(seed, uint64(1+rng.IntN(tracesPerWriter)))
+}
+
+// BenchBatches generates writer w's share (w from 0 to BenchWriters-1) of
+// the benchmark fixture ending at end: tracesPerWriter traces in batches of
+// BenchTracesPerBatch, their times advancing with the batches over the
+// BenchSpan before end as live traffic does, and calls write with each
+// batch's spans and logs, stopping at its first error.
+func BenchBatches(w, tracesPerWriter int, end time.Time, write func(ptrace.Traces, plog.Logs) error) error {
+	gen := NewBenchGen(uint64(w + 1))
+	batches := tracesPerWriter / BenchTracesPerBatch
+	for i := range batches {
+		from := end.Add(-BenchSpan + time.Duration(i)*BenchSpan/time.Duration(batches))
+		to := from.Add(BenchSpan / time.Duration(batches))
+		logs := plog.NewLogs()
+		td := gen.Batch(BenchTracesPerBatch, from, to, logs)
+		if err := write(td, logs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (g *BenchGen) traceID() pcommon.TraceID {
 	var id pcommon.TraceID
 	binary.BigEndian.PutUint64(id[:8], g.rng.Uint64())
 	binary.BigEndian.PutUint64(id[8:], g.rng.Uint64())
 	return id
 }
 
-func (g *benchGen) spanID() pcommon.SpanID {
+func (g *BenchGen) spanID() pcommon.SpanID {
 	var id pcommon.SpanID
 	binary.BigEndian.PutUint64(id[:], g.rng.Uint64()|1)
 	return id
 }
-
-// correlationIDFor is the correlation id of the n-th trace of a generator.
-func correlationIDFor(seed, n uint64) string { return fmt.Sprintf("olly-%x-%08x", seed, n) }
 
 type benchSpan struct {
 	service, name string
@@ -51,12 +100,13 @@ type benchSpan struct {
 	startOff, dur time.Duration
 }
 
-// addTrace appends one 10-span trace starting at start and returns its id.
-func (g *benchGen) addTrace(td ptrace.Traces, seed uint64, start time.Time, withLogs plog.Logs) pcommon.TraceID {
+// addTrace appends one 10-span trace starting at start, and its 3 logs to
+// withLogs unless that is the zero plog.Logs.
+func (g *BenchGen) addTrace(td ptrace.Traces, start time.Time, withLogs plog.Logs) {
 	g.seq++
 	tid := g.traceID()
-	corr := correlationIDFor(seed, g.seq)
-	backend := benchServices[2+g.rng.IntN(3)]
+	corr := BenchCorrelationID(g.seed, g.seq)
+	backend := BenchServices[2+g.rng.IntN(3)]
 	base := time.Duration(5+g.rng.ExpFloat64()*20) * time.Millisecond
 	isErr := g.rng.IntN(50) == 0
 	layout := []benchSpan{
@@ -127,16 +177,32 @@ func (g *benchGen) addTrace(td ptrace.Traces, seed uint64, start time.Time, with
 			rec.Attributes().PutStr("correlation_id", corr)
 		}
 	}
-	return tid
 }
 
-// batch makes one ptrace.Traces of nTraces traces spread over [from, to).
-func (g *benchGen) batch(seed uint64, nTraces int, from, to time.Time, logs plog.Logs) ptrace.Traces {
+// Batch makes one ptrace.Traces of nTraces traces starting at random times
+// in [from, to), appending their logs to logs unless it is the zero
+// plog.Logs (plog.Logs{}: no logs).
+func (g *BenchGen) Batch(nTraces int, from, to time.Time, logs plog.Logs) ptrace.Traces {
 	td := ptrace.NewTraces()
 	span := to.Sub(from)
 	for range nTraces {
 		start := from.Add(time.Duration(g.rng.Int64N(int64(span))))
-		g.addTrace(td, seed, start, logs)
+		g.addTrace(td, start, logs)
 	}
 	return td
+}
+
+// ReportLatencies adds the p50, p95 and p99 of the measured durations, in
+// milliseconds, to the benchmark's output. It sorts d.
+func ReportLatencies(b *testing.B, d []time.Duration) {
+	if len(d) == 0 {
+		return
+	}
+	slices.Sort(d)
+	at := func(q float64) float64 {
+		return float64(d[min(len(d)-1, int(q*float64(len(d))))]) / 1e6
+	}
+	b.ReportMetric(at(0.50), "p50-ms")
+	b.ReportMetric(at(0.95), "p95-ms")
+	b.ReportMetric(at(0.99), "p99-ms")
 }
