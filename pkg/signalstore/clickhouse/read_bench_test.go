@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"strings"
 	"sync"
@@ -16,7 +15,6 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace"
 	"go.uber.org/zap"
 
-	"github.com/ollystack/ollystack/pkg/signalstore"
 	"github.com/ollystack/ollystack/pkg/signalstore/signalstoretest"
 )
 
@@ -269,32 +267,7 @@ WHERE database = ? AND active GROUP BY table ORDER BY table`, args: []any{benchD
 // trace-id table twice and the span and log tables in the trace's window.
 func BenchmarkCorrelationLookup1M(b *testing.B) {
 	store, _ := openBenchStore(b)
-	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(7, 7))
-	var lat []time.Duration
-	spans, logs := 0, 0
-	for b.Loop() {
-		id := signalstoretest.RandomBenchCorrelationID(rng, benchTracesPerWriter)
-		start := time.Now()
-		ids, err := store.TraceIDsForCorrelation(ctx, id, signalstore.TimeRange{})
-		if err != nil || len(ids) != 1 {
-			b.Fatalf("trace ids for %s: %v, %v", id, ids, err)
-		}
-		sp, err := store.SpansByTraceIDs(ctx, ids, signalstore.TimeRange{}, 0)
-		if err != nil {
-			b.Fatal(err)
-		}
-		lg, err := store.LogsByTraceIDs(ctx, ids, signalstore.TimeRange{}, 0)
-		if err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(start))
-		spans, logs = spans+len(sp), logs+len(lg)
-	}
-	if spans != signalstoretest.BenchSpansPerTrace*b.N || logs != signalstoretest.BenchLogsPerTrace*b.N {
-		b.Fatalf("read %d spans and %d logs over %d lookups; want 10 and 3 per lookup", spans, logs, b.N)
-	}
-	signalstoretest.ReportLatencies(b, lat)
+	signalstoretest.BenchCorrelationLookup(b, store, benchTracesPerWriter)
 }
 
 // BenchmarkQueryP95ByService1M runs the typed query "p95 latency and count
@@ -308,24 +281,7 @@ func BenchmarkQueryP95ByService1M(b *testing.B) {
 		span time.Duration
 	}{{"last1h", time.Hour}, {"all4h", signalstoretest.BenchSpan}} {
 		b.Run(window.name, func(b *testing.B) {
-			q := signalstore.Query{
-				Signal: signalstore.SignalSpans,
-				Start:  f.End.Add(-window.span), End: f.End,
-				GroupBy: []signalstore.GroupBy{{Field: signalstore.FieldServiceName}},
-				Aggregations: []signalstore.Aggregation{
-					{Func: signalstore.AggP95, Field: signalstore.FieldDuration}, {Func: signalstore.AggCount},
-				},
-			}
-			var lat []time.Duration
-			for b.Loop() {
-				start := time.Now()
-				res, err := store.Query(context.Background(), q)
-				if err != nil || len(res.Rows) != len(signalstoretest.BenchServices) {
-					b.Fatalf("query: %v rows, %v", res, err)
-				}
-				lat = append(lat, time.Since(start))
-			}
-			signalstoretest.ReportLatencies(b, lat)
+			signalstoretest.BenchQueryP95ByService(b, store, f.End, window.span, nil)
 		})
 	}
 }
@@ -334,14 +290,5 @@ func BenchmarkQueryP95ByService1M(b *testing.B) {
 // the join of ollystack_service_spans to itself over the window.
 func BenchmarkServiceEdges1M(b *testing.B) {
 	store, f := openBenchStore(b)
-	var lat []time.Duration
-	for b.Loop() {
-		start := time.Now()
-		edges, err := store.ServiceEdges(context.Background(), signalstore.TimeRange{Start: f.End.Add(-time.Hour), End: f.End})
-		if err != nil || len(edges) != len(signalstoretest.BenchServices)-1 {
-			b.Fatalf("edges: %v, %v", edges, err)
-		}
-		lat = append(lat, time.Since(start))
-	}
-	signalstoretest.ReportLatencies(b, lat)
+	signalstoretest.BenchServiceEdges(b, store, f.End)
 }

@@ -1,8 +1,6 @@
 package embedded
 
 import (
-	"context"
-	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -17,32 +15,7 @@ import (
 //	go test -run '^$' -bench BenchmarkCorrelationLookup1M -benchtime 2000x ./embedded/
 func BenchmarkCorrelationLookup1M(b *testing.B) {
 	store, _ := openFixture(b)
-	ctx := context.Background()
-	rng := rand.New(rand.NewPCG(7, 7))
-	var lat []time.Duration
-	spans, logs := 0, 0
-	for b.Loop() {
-		id := signalstoretest.RandomBenchCorrelationID(rng, fixtureTracesPerWriter)
-		start := time.Now()
-		ids, err := store.TraceIDsForCorrelation(ctx, id, signalstore.TimeRange{})
-		if err != nil || len(ids) != 1 {
-			b.Fatalf("trace ids for %s: %v, %v", id, ids, err)
-		}
-		sp, err := store.SpansByTraceIDs(ctx, ids, signalstore.TimeRange{}, 0)
-		if err != nil {
-			b.Fatal(err)
-		}
-		lg, err := store.LogsByTraceIDs(ctx, ids, signalstore.TimeRange{}, 0)
-		if err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(start))
-		spans, logs = spans+len(sp), logs+len(lg)
-	}
-	if spans != 10*b.N || logs != 3*b.N {
-		b.Fatalf("read %d spans and %d logs over %d lookups; want 10 and 3 per lookup", spans, logs, b.N)
-	}
-	signalstoretest.ReportLatencies(b, lat)
+	signalstoretest.BenchCorrelationLookup(b, store, fixtureTracesPerWriter)
 }
 
 // BenchmarkQueryP95ByService1M runs the typed query "p95 latency and count
@@ -62,25 +35,7 @@ func BenchmarkQueryP95ByService1M(b *testing.B) {
 		filters []signalstore.Filter
 	}{{"last1h", time.Hour, nil}, {"all4h", signalstoretest.BenchSpan, nil}, {"last1h-scan", time.Hour, forceScan}} {
 		b.Run(window.name, func(b *testing.B) {
-			q := signalstore.Query{
-				Signal: signalstore.SignalSpans,
-				Start:  f.End.Add(-window.span), End: f.End,
-				Filters: window.filters,
-				GroupBy: []signalstore.GroupBy{{Field: signalstore.FieldServiceName}},
-				Aggregations: []signalstore.Aggregation{
-					{Func: signalstore.AggP95, Field: signalstore.FieldDuration}, {Func: signalstore.AggCount},
-				},
-			}
-			var lat []time.Duration
-			for b.Loop() {
-				start := time.Now()
-				res, err := store.Query(context.Background(), q)
-				if err != nil || len(res.Rows) != len(signalstoretest.BenchServices) {
-					b.Fatalf("query: %v rows, %v", res, err)
-				}
-				lat = append(lat, time.Since(start))
-			}
-			signalstoretest.ReportLatencies(b, lat)
+			signalstoretest.BenchQueryP95ByService(b, store, f.End, window.span, window.filters)
 		})
 	}
 }
@@ -89,14 +44,5 @@ func BenchmarkQueryP95ByService1M(b *testing.B) {
 // from the edge rollup.
 func BenchmarkServiceEdges1M(b *testing.B) {
 	store, f := openFixture(b)
-	var lat []time.Duration
-	for b.Loop() {
-		start := time.Now()
-		edges, err := store.ServiceEdges(context.Background(), signalstore.TimeRange{Start: f.End.Add(-time.Hour), End: f.End})
-		if err != nil || len(edges) != len(signalstoretest.BenchServices)-1 {
-			b.Fatalf("edges: %v, %v", edges, err)
-		}
-		lat = append(lat, time.Since(start))
-	}
-	signalstoretest.ReportLatencies(b, lat)
+	signalstoretest.BenchServiceEdges(b, store, f.End)
 }
