@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -63,7 +64,7 @@ func run(lib, listen, addrFile, dataDir string) error {
 			return err
 		}
 	}
-	log.Printf("chdbhttp: ClickHouse %s (chDB) on %s, data in %s", bytesTrim(version), endpoint, dataDir)
+	log.Printf("chdbhttp: ClickHouse %s (chDB) on %s, data in %s", strings.TrimSpace(string(version)), endpoint, dataDir)
 	srv := &http.Server{Handler: &handler{engine: e, logf: log.Printf}, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -80,11 +81,4 @@ func run(lib, listen, addrFile, dataDir string) error {
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
-}
-
-func bytesTrim(b []byte) string {
-	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == ' ') {
-		b = b[:len(b)-1]
-	}
-	return string(b)
 }
