@@ -83,7 +83,8 @@ chromium:
 ## contrib clickhouse exporter in-process. With OLLYSTACK_CLICKHOUSE_DSN (tcp://host:9000 or
 ## http://host:8123; optional OLLYSTACK_CLICKHOUSE_DATABASE, default ollystack_conformance), against
 ## that server; without it, against ClickHouse's engine from chDB (libchdb, downloaded from npm and
-## checked against its SHA-256) behind internal/chdbhttp, its HTTP interface (linux/amd64 only).
+## checked against its SHA-256) behind internal/chdbhttp, over HTTP and then over the native protocol
+## (linux/amd64 only).
 test-clickhouse:
 	@if [ -n "$${OLLYSTACK_CLICKHOUSE_DSN:-}" ]; then \
 		$(MAKE) --no-print-directory clickhouse-suite; \
@@ -91,7 +92,9 @@ test-clickhouse:
 		echo "test-clickhouse: SKIPPED, no ClickHouse: chDB is pinned for linux/amd64 only; set OLLYSTACK_CLICKHOUSE_DSN"; \
 	else \
 		$(MAKE) --no-print-directory $(CHDB_LIB) $(CHDBHTTP) && \
-		./scripts/with-chdbhttp.sh $(CHDBHTTP) $(CHDB_LIB) $(MAKE) --no-print-directory clickhouse-suite; \
+		./scripts/with-chdbhttp.sh $(CHDBHTTP) $(CHDB_LIB) bash -c '$(MAKE) --no-print-directory clickhouse-suite && \
+			OLLYSTACK_CLICKHOUSE_DSN=$$OLLYSTACK_CLICKHOUSE_NATIVE_DSN OLLYSTACK_CLICKHOUSE_DATABASE=ollystack_conformance_native \
+			$(MAKE) --no-print-directory clickhouse-suite'; \
 	fi
 
 .PHONY: clickhouse-suite

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Usage: with-chdbhttp.sh CHDBHTTP LIBCHDB COMMAND [ARG...]
 #
-# Starts chdbhttp (ClickHouse's HTTP interface over the ClickHouse engine of chDB) on a free port,
-# runs COMMAND with OLLYSTACK_CLICKHOUSE_DSN set to its endpoint, stops it, and exits with COMMAND's
-# status. The engine's data lives in a temporary directory removed at the end.
+# Starts chdbhttp (ClickHouse's HTTP interface and native protocol over the ClickHouse engine of
+# chDB) on free ports, runs COMMAND with OLLYSTACK_CLICKHOUSE_DSN set to its HTTP endpoint and
+# OLLYSTACK_CLICKHOUSE_NATIVE_DSN to its native one, stops it, and exits with COMMAND's status. The
+# engine's data lives in a temporary directory removed at the end.
 set -euo pipefail
 
 chdbhttp=$1 lib=$2
@@ -19,7 +20,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$chdbhttp" -lib "$lib" -listen 127.0.0.1:0 -addr-file "$dir/addr" -data "$dir/data" 2>"$dir/log" &
+"$chdbhttp" -lib "$lib" -listen 127.0.0.1:0 -listen-native 127.0.0.1:0 -addr-file "$dir/addr" \
+	-data "$dir/data" 2>"$dir/log" &
 pid=$!
 for _ in $(seq 600); do
 	[[ -s $dir/addr ]] && break
@@ -35,8 +37,9 @@ if [[ ! -s $dir/addr ]]; then
 	cat "$dir/log" >&2
 	exit 1
 fi
-OLLYSTACK_CLICKHOUSE_DSN=$(cat "$dir/addr")
-export OLLYSTACK_CLICKHOUSE_DSN
+OLLYSTACK_CLICKHOUSE_DSN=$(sed -n 1p "$dir/addr")
+OLLYSTACK_CLICKHOUSE_NATIVE_DSN=$(sed -n 2p "$dir/addr")
+export OLLYSTACK_CLICKHOUSE_DSN OLLYSTACK_CLICKHOUSE_NATIVE_DSN
 echo "with-chdbhttp: $(head -1 "$dir/log")"
 status=0
 "$@" || status=$?

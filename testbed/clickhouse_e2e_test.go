@@ -36,14 +36,26 @@ func (a clickhouseAnswer) spans() []signalstore.Span {
 }
 
 // TestClickHouseShippedConfigCorrelates runs the built binary with the shipped
-// config-clickhouse.yaml against the ClickHouse of $OLLYSTACK_CLICKHOUSE_DSN (`make test-e2e` serves
-// one from chDB): the contrib exporter writes, the signalstore extension reads, and the correlate
-// API must answer with everything sent under one explicit correlation id.
+// config-clickhouse.yaml against the ClickHouse of $OLLYSTACK_CLICKHOUSE_DSN (HTTP) and
+// $OLLYSTACK_CLICKHOUSE_NATIVE_DSN (native protocol) — `make test-e2e` serves both from chDB: the
+// contrib exporter writes, the signalstore extension reads, and the correlate API must answer with
+// everything sent under one explicit correlation id.
 func TestClickHouseShippedConfigCorrelates(t *testing.T) {
-	dsn := os.Getenv("OLLYSTACK_CLICKHOUSE_DSN")
-	if dsn == "" {
+	dsns := map[string]string{"http": os.Getenv("OLLYSTACK_CLICKHOUSE_DSN"), "native": os.Getenv("OLLYSTACK_CLICKHOUSE_NATIVE_DSN")}
+	if dsns["http"] == "" && dsns["native"] == "" {
 		t.Skip("OLLYSTACK_CLICKHOUSE_DSN is not set: run `make test-e2e`, which serves ClickHouse from chDB, or set it to a ClickHouse server")
 	}
+	for _, protocol := range []string{"http", "native"} {
+		t.Run(protocol, func(t *testing.T) {
+			if dsns[protocol] == "" {
+				t.Skipf("no %s endpoint given", protocol)
+			}
+			testClickHouseShippedConfig(t, dsns[protocol])
+		})
+	}
+}
+
+func testClickHouseShippedConfig(t *testing.T, dsn string) {
 	run := time.Now().UnixNano()
 	// A fresh database per run, so nothing of an earlier run answers.
 	t.Setenv("CLICKHOUSE_ENDPOINT", dsn)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -38,6 +39,7 @@ func TestMain(m *testing.M) {
 const runMainEnv = "CHDBHTTP_TEST_RUN_MAIN"
 
 var (
+	sharedNative string // address of the native protocol
 	sharedDir    string
 	sharedOnce   sync.Once
 	sharedServer *httptest.Server
@@ -64,7 +66,15 @@ func server(t *testing.T) *httptest.Server {
 			sharedErr = err
 			return
 		}
-		sharedServer = httptest.NewServer(&handler{engine: e, logf: func(string, ...any) {}})
+		h := &handler{engine: e, logf: func(string, ...any) {}}
+		sharedServer = httptest.NewServer(h)
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			sharedErr = err
+			return
+		}
+		sharedNative = ln.Addr().String()
+		go func() { _ = h.serveNative(ln) }()
 	})
 	if sharedErr != nil {
 		t.Fatal(sharedErr)
@@ -72,14 +82,17 @@ func server(t *testing.T) *httptest.Server {
 	return sharedServer
 }
 
-// open connects clickhouse-go's HTTP protocol, as the ClickHouse backend
-// and the contrib exporter do.
-func open(t *testing.T, method ch.CompressionMethod, database string) ch.Conn {
+// open connects clickhouse-go over HTTP or the native protocol, as the
+// ClickHouse backend and the contrib exporter do.
+func open(t *testing.T, protocol ch.Protocol, method ch.CompressionMethod, database string) ch.Conn {
 	t.Helper()
-	srv := server(t)
+	addr := strings.TrimPrefix(server(t).URL, "http://")
+	if protocol == ch.Native {
+		addr = sharedNative
+	}
 	conn, err := ch.Open(&ch.Options{
-		Protocol:    ch.HTTP,
-		Addr:        []string{strings.TrimPrefix(srv.URL, "http://")},
+		Protocol:    protocol,
+		Addr:        []string{addr},
 		Auth:        ch.Auth{Database: database},
 		Compression: &ch.Compression{Method: method},
 	})
@@ -95,10 +108,18 @@ func open(t *testing.T, method ch.CompressionMethod, database string) ch.Conn {
 // compression: what the Native re-encoding and the framing must get right.
 func TestClickHouseGoRoundTrip(t *testing.T) {
 	ctx := context.Background()
-	for _, method := range []ch.CompressionMethod{ch.CompressionNone, ch.CompressionLZ4, ch.CompressionZSTD, ch.CompressionGZIP, ch.CompressionDeflate} {
-		t.Run(method.String(), func(t *testing.T) {
-			table := "roundtrip_" + method.String()
-			conn := open(t, method, "default")
+	for _, c := range []struct {
+		protocol ch.Protocol
+		method   ch.CompressionMethod
+	}{
+		{ch.HTTP, ch.CompressionNone}, {ch.HTTP, ch.CompressionLZ4}, {ch.HTTP, ch.CompressionZSTD},
+		{ch.HTTP, ch.CompressionGZIP}, {ch.HTTP, ch.CompressionDeflate},
+		{ch.Native, ch.CompressionNone}, {ch.Native, ch.CompressionLZ4}, {ch.Native, ch.CompressionZSTD},
+	} {
+		name := c.protocol.String() + "_" + c.method.String()
+		t.Run(name, func(t *testing.T) {
+			table := "roundtrip_" + name
+			conn := open(t, c.protocol, c.method, "default")
 			if err := conn.Exec(ctx, "CREATE TABLE "+table+` (
 				Timestamp DateTime64(9),
 				Service LowCardinality(String),
@@ -165,23 +186,48 @@ func TestClickHouseGoRoundTrip(t *testing.T) {
 	}
 }
 
-// TestEngineErrorsReachTheClient: with compression (clickhouse-go asks
-// for it on queries, not on Exec) and without.
+// TestEngineErrorsReachTheClient: over HTTP with compression (clickhouse-go
+// asks for it on queries, not on Exec) and without, and over the native
+// protocol, where the connection goes on serving after the exception.
 func TestEngineErrorsReachTheClient(t *testing.T) {
 	ctx := context.Background()
-	for _, method := range []ch.CompressionMethod{ch.CompressionNone, ch.CompressionLZ4} {
-		conn := open(t, method, "default")
+	for _, c := range []struct {
+		protocol ch.Protocol
+		method   ch.CompressionMethod
+	}{{ch.HTTP, ch.CompressionNone}, {ch.HTTP, ch.CompressionLZ4}, {ch.Native, ch.CompressionNone}, {ch.Native, ch.CompressionLZ4}} {
+		conn := open(t, c.protocol, c.method, "default")
 		_, err := conn.Query(ctx, "SELECT * FROM no_such_table")
 		if err == nil || !strings.Contains(err.Error(), "UNKNOWN_TABLE") {
-			t.Errorf("%s: err = %v", method, err)
+			t.Errorf("%s %s: err = %v", c.protocol, c.method, err)
 		}
 		if err := conn.Exec(ctx, "SELECT 1"); err != nil {
-			t.Errorf("%s: the next statement fails: %v", method, err)
+			t.Errorf("%s %s: the next statement fails: %v", c.protocol, c.method, err)
 		}
 	}
-	conn := open(t, ch.CompressionNone, "default")
-	if err := conn.Exec(ctx, "DROP TABLE no_such_table"); err == nil || !strings.Contains(err.Error(), "UNKNOWN_TABLE") {
-		t.Errorf("exec: err = %v", err)
+	for _, protocol := range []ch.Protocol{ch.HTTP, ch.Native} {
+		conn := open(t, protocol, ch.CompressionNone, "default")
+		if err := conn.Exec(ctx, "DROP TABLE no_such_table"); err == nil || !strings.Contains(err.Error(), "UNKNOWN_TABLE") {
+			t.Errorf("%s exec: err = %v", protocol, err)
+		}
+	}
+}
+
+// TestEmptyResultHasColumns: a server sends the header block of a query
+// without rows; clickhouse-go over the native protocol fails without it.
+func TestEmptyResultHasColumns(t *testing.T) {
+	for _, protocol := range []ch.Protocol{ch.HTTP, ch.Native} {
+		conn := open(t, protocol, ch.CompressionLZ4, "default")
+		rows, err := conn.Query(context.Background(), "SELECT number AS n, toString(number) AS s FROM numbers(10) WHERE n > ?", 100)
+		if err != nil {
+			t.Fatalf("%s: %v", protocol, err)
+		}
+		if got := rows.Columns(); len(got) != 2 || got[0] != "n" || got[1] != "s" || rows.Next() {
+			t.Errorf("%s: columns %v", protocol, got)
+		}
+		_ = rows.Close()
+		if err := conn.Ping(context.Background()); err != nil {
+			t.Errorf("%s: ping: %v", protocol, err)
+		}
 	}
 }
 
@@ -189,7 +235,7 @@ func TestEngineErrorsReachTheClient(t *testing.T) {
 // into the next, as on a server where settings are per query.
 func TestSettingsLastOneRequest(t *testing.T) {
 	ctx := context.Background()
-	conn := open(t, ch.CompressionNone, "default")
+	conn := open(t, ch.HTTP, ch.CompressionNone, "default")
 	read := func(ctx context.Context) uint64 {
 		var v uint64
 		if err := conn.QueryRow(ctx, "SELECT toUInt64(getSetting('max_query_size'))").Scan(&v); err != nil {
@@ -207,14 +253,11 @@ func TestSettingsLastOneRequest(t *testing.T) {
 }
 
 func TestUnknownDatabaseIsRefused(t *testing.T) {
-	srv := server(t)
-	conn, err := ch.Open(&ch.Options{Protocol: ch.HTTP, Addr: []string{strings.TrimPrefix(srv.URL, "http://")}, Auth: ch.Auth{Database: "nope"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if err := conn.Ping(context.Background()); err == nil || !strings.Contains(err.Error(), "UNKNOWN_DATABASE") {
-		t.Errorf("err = %v", err)
+	for _, protocol := range []ch.Protocol{ch.HTTP, ch.Native} {
+		conn := open(t, protocol, ch.CompressionNone, "nope")
+		if err := conn.Ping(context.Background()); err == nil || !strings.Contains(err.Error(), "UNKNOWN_DATABASE") {
+			t.Errorf("%s: err = %v", protocol, err)
+		}
 	}
 }
 
@@ -232,7 +275,7 @@ func TestShutdownIsClean(t *testing.T) {
 	tmp := t.TempDir()
 	addrFile := filepath.Join(tmp, "addr")
 	cmd := exec.Command(self)
-	cmd.Env = append(os.Environ(), runMainEnv+"=-lib "+lib+" -listen 127.0.0.1:0 -addr-file "+addrFile, "TMPDIR="+tmp)
+	cmd.Env = append(os.Environ(), runMainEnv+"=-lib "+lib+" -listen 127.0.0.1:0 -listen-native 127.0.0.1:0 -addr-file "+addrFile, "TMPDIR="+tmp)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -249,11 +292,25 @@ func TestShutdownIsClean(t *testing.T) {
 		_ = cmd.Process.Kill()
 		t.Fatalf("never listened:\n%s", stderr.String())
 	}
-	resp, err := http.Get(strings.TrimSpace(string(endpoint)) + "/?query=SELECT+1")
+	endpoints := strings.Fields(string(endpoint))
+	if len(endpoints) != 2 {
+		t.Fatalf("endpoints %q", endpoint)
+	}
+	resp, err := http.Get(endpoints[0] + "/?query=SELECT+1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = resp.Body.Close()
+	// A native connection still open at the signal does not hold the
+	// shutdown up.
+	conn, err := ch.Open(&ch.Options{Addr: []string{strings.TrimPrefix(endpoints[1], "tcp://")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := conn.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

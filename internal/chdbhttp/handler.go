@@ -66,6 +66,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out, err := h.execute(req)
+	if err == nil && len(out) == 0 && req.format == "Native" && req.revision > 0 && selectStatement.MatchString(req.sql) {
+		// A server writes the header block of a query without rows; the
+		// engine writes nothing.
+		out, err = h.headerNative(req)
+	}
 	if err != nil {
 		h.writeError(w, http.StatusInternalServerError, err, compressed)
 		return
