@@ -164,22 +164,12 @@ func (s *nativeSession) query() error {
 		return fmt.Errorf("query: %w", err)
 	}
 	compressed := q.Compression == chproto.CompressionEnabled
-	// External tables, then an empty block.
-	for {
-		code, err := s.r.UVarInt()
-		if err != nil {
-			return err
-		}
-		if code != clientData {
-			return fmt.Errorf("packet %d after a query, want data", code)
-		}
-		block, err := s.readBlock(compressed)
-		if err != nil {
-			return err
-		}
-		if len(block.Columns) == 0 {
-			break
-		}
+	// External tables would come first; then an empty block.
+	block, err := s.nextBlock(compressed)
+	if err != nil {
+		return err
+	}
+	if len(block.Columns) > 0 {
 		return errors.New("external tables are not supported")
 	}
 	req := &request{sql: q.Body, database: s.database, format: "Native", params: map[string]string{}}
@@ -233,14 +223,7 @@ func (s *nativeSession) insert(req *request, table, columnList string, compresse
 	}
 	var data chproto.Buffer
 	for {
-		code, err := s.r.UVarInt()
-		if err != nil {
-			return err
-		}
-		if code != clientData {
-			return fmt.Errorf("packet %d during an insert, want data", code)
-		}
-		block, err := s.readBlock(compressed)
+		block, err := s.nextBlock(compressed)
 		if err != nil {
 			return err
 		}
@@ -301,6 +284,18 @@ func (s *nativeSession) insertHeader(table, columnList string) (*proto.Block, er
 
 func (s *nativeSession) serverContext() *column.ServerContext {
 	return &column.ServerContext{Revision: uint64(s.revision), Timezone: time.UTC}
+}
+
+// nextBlock reads the next packet, which must be data, and its block.
+func (s *nativeSession) nextBlock(compressed bool) (*proto.Block, error) {
+	code, err := s.r.UVarInt()
+	if err != nil {
+		return nil, err
+	}
+	if code != clientData {
+		return nil, fmt.Errorf("packet %d, want data", code)
+	}
+	return s.readBlock(compressed)
 }
 
 // readBlock reads the table name and block of a client data packet.
