@@ -21,20 +21,30 @@ import (
 // says whether it has a custom serialization. clickhouse-go reads HTTP
 // answers that way.
 func withRevision(native []byte, revision uint64) ([]byte, error) {
-	r := chproto.NewReader(bytes.NewReader(native))
 	var out chproto.Buffer
-	for n := 0; ; n++ {
-		block := proto.Block{ServerContext: &column.ServerContext{Revision: revision, Timezone: time.UTC}}
+	err := eachBlock(native, &column.ServerContext{Revision: revision, Timezone: time.UTC}, func(block *proto.Block) error {
+		return encodeBlock(&out, block, revision)
+	})
+	return out.Buf, err
+}
+
+// eachBlock calls fn with each block of the engine's Native output, written
+// as for revision 0.
+func eachBlock(native []byte, ctx *column.ServerContext, fn func(*proto.Block) error) error {
+	r := chproto.NewReader(bytes.NewReader(native))
+	for n := 0; len(native) > 0; n++ {
+		block := &proto.Block{ServerContext: ctx}
 		if err := block.Decode(r, 0); err != nil {
 			if n > 0 && errors.Is(err, io.EOF) {
-				return out.Buf, nil
+				return nil
 			}
-			return nil, fmt.Errorf("decode Native block %d: %w", n, err)
+			return fmt.Errorf("decode Native block %d: %w", n, err)
 		}
-		if err := encodeBlock(&out, &block, revision); err != nil {
-			return nil, fmt.Errorf("encode Native block %d: %w", n, err)
+		if err := fn(block); err != nil {
+			return fmt.Errorf("Native block %d: %w", n, err)
 		}
 	}
+	return nil
 }
 
 // encodeBlock encodes a block as the server does. A block without rows has

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -317,18 +316,11 @@ func (s *nativeSession) readBlock(compressed bool) (*proto.Block, error) {
 // sendBlocks sends the engine's Native output (revision 0) as data
 // packets, then the end of the stream.
 func (s *nativeSession) sendBlocks(native []byte, compressed bool) error {
-	r := chproto.NewReader(bytes.NewReader(native))
-	for n := 0; len(native) > 0; n++ {
-		block := &proto.Block{ServerContext: s.serverContext()}
-		if err := block.Decode(r, 0); err != nil {
-			if n > 0 && errors.Is(err, io.EOF) {
-				break
-			}
-			return fmt.Errorf("decode Native block %d: %w", n, err)
-		}
-		if err := s.sendBlock(block, compressed); err != nil {
-			return err
-		}
+	err := eachBlock(native, s.serverContext(), func(block *proto.Block) error {
+		return s.sendBlock(block, compressed)
+	})
+	if err != nil {
+		return err
 	}
 	s.out.PutUVarInt(serverEndOfStream)
 	return nil
