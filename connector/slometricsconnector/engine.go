@@ -276,7 +276,9 @@ func (e *engine) start(ctx context.Context, host component.Host) error {
 		if err != nil {
 			return err
 		}
-		e.restore(ctx, client)
+		if err := e.restore(ctx, client); err != nil {
+			return errors.Join(err, client.Close(ctx))
+		}
 		e.mu.Lock()
 		e.client = client
 		e.mu.Unlock()

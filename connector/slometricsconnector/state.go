@@ -22,8 +22,10 @@ import (
 const (
 	// stateKey is the storage key of the snapshot.
 	stateKey = "slometrics_state"
-	// snapshotVersion changes when the snapshot layout does; older snapshots
-	// are dropped rather than misread.
+	// unreadableKey keeps the last snapshot that could not be decoded.
+	unreadableKey = stateKey + ".unreadable"
+	// snapshotVersion changes when the snapshot layout does; snapshots of
+	// another version are set aside under unreadableKey rather than misread.
 	snapshotVersion = 1
 )
 
@@ -199,23 +201,34 @@ func storageClient(ctx context.Context, host component.Host, storageID, id compo
 	return client, nil
 }
 
-// restore loads the saved state. A missing or unreadable snapshot starts
-// fresh with a warning: losing the budget history is better than refusing to
-// start the collector.
-func (e *engine) restore(ctx context.Context, client storage.Client) {
+// restore loads the saved state. A read error fails Start: starting fresh
+// would let the first save overwrite the budget history. A snapshot that is
+// read but not decoded in full (corrupt, or written by a newer version) is
+// copied to unreadableKey first, since the next save replaces it; only
+// failing to keep that copy fails Start.
+func (e *engine) restore(ctx context.Context, client storage.Client) error {
 	data, err := client.Get(ctx, stateKey)
-	if err == nil && data == nil {
-		return
-	}
-	if err == nil {
-		e.mu.Lock()
-		err = e.unmarshalState(data)
-		e.mu.Unlock()
-	}
 	if err != nil {
 		e.stateError("restore")
-		e.logger.Warn("Failed to restore the SLO state; starting fresh", zap.Error(err))
+		return fmt.Errorf("slometrics: read saved state from storage %q: %w", *e.storageID, err)
 	}
+	if data == nil {
+		return nil
+	}
+	e.mu.Lock()
+	err = e.unmarshalState(data)
+	e.mu.Unlock()
+	if err == nil {
+		return nil
+	}
+	e.stateError("restore")
+	if setErr := client.Set(ctx, unreadableKey, data); setErr != nil {
+		return fmt.Errorf("slometrics: keep the unreadable saved state under %q in storage %q: %w (decoding it failed: %w)",
+			unreadableKey, *e.storageID, setErr, err)
+	}
+	e.logger.Warn("Failed to restore the SLO state in full; what was not restored starts fresh, and the saved snapshot is kept under another key",
+		zap.String("key", unreadableKey), zap.Error(err))
+	return nil
 }
 
 // save writes the state to the storage client.

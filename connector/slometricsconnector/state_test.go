@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component"
 	"go.opentelemetry.io/collector/component/componenttest"
+	"go.opentelemetry.io/collector/connector"
 	"go.opentelemetry.io/collector/connector/connectortest"
 	"go.opentelemetry.io/collector/consumer/consumertest"
 	"go.opentelemetry.io/collector/extension/xextension/storage"
@@ -138,16 +139,8 @@ func TestStorageErrors(t *testing.T) {
 	assert.ErrorContains(t, conn.Start(context.Background(), host), "is not a storage extension")
 	require.NoError(t, conn.Shutdown(context.Background()))
 
-	// A corrupt snapshot starts fresh instead of failing the collector.
-	store := newMemoryStorage()
-	store.data[stateKey] = []byte("{corrupt")
-	conn = newConn()
-	host = &extensionsHost{Host: componenttest.NewNopHost(), extensions: map[component.ID]component.Component{storageID: store}}
-	require.NoError(t, conn.Start(context.Background(), host))
-	require.NoError(t, conn.Shutdown(context.Background()))
-
 	// A failing Set is reported by Shutdown.
-	store = newMemoryStorage()
+	store := newMemoryStorage()
 	store.setErr = errors.New("disk full")
 	conn = newConn()
 	host = &extensionsHost{Host: componenttest.NewNopHost(), extensions: map[component.ID]component.Component{storageID: store}}
@@ -169,13 +162,104 @@ type nopComponent struct{}
 func (nopComponent) Start(context.Context, component.Host) error { return nil }
 func (nopComponent) Shutdown(context.Context) error              { return nil }
 
+// TestRestoreNeverDestroysSavedState: whatever goes wrong reading the saved
+// state at start, its bytes are still in storage afterwards.
+func TestRestoreNeverDestroysSavedState(t *testing.T) {
+	ctx := context.Background()
+	storageID := component.MustNewID("file_storage")
+	// start runs a connector on store and reports whether a state error was
+	// counted.
+	start := func(t *testing.T, store *memoryStorage) (conn connector.Traces, stateErrorCounted func() bool, err error) {
+		tel := componenttest.NewTelemetry()
+		t.Cleanup(func() { require.NoError(t, tel.Shutdown(ctx)) })
+		set := connectortest.NewNopSettings(metadata.Type)
+		set.TelemetrySettings = tel.NewTelemetrySettings()
+		cfg := testConfig()
+		cfg.Storage = &storageID
+		conn, err = NewFactory().CreateTracesToMetrics(ctx, set, cfg, consumertest.NewNop())
+		require.NoError(t, err)
+		host := &extensionsHost{Host: componenttest.NewNopHost(), extensions: map[component.ID]component.Component{storageID: store}}
+		counted := func() bool {
+			_, err := tel.GetMetric(metadata.MetricStateErrors)
+			return err == nil
+		}
+		return conn, counted, conn.Start(ctx, host)
+	}
+	// savedGood decodes the main key the way a restart would.
+	savedGood := func(t *testing.T, store *memoryStorage) uint64 {
+		te := newTestEngine(t, testConfig())
+		te.restore(t, store.data[stateKey])
+		return te.slos[0].good
+	}
+
+	t.Run("read error fails start", func(t *testing.T) {
+		store := newMemoryStorage()
+		store.data[stateKey] = []byte(`{"version": 1, "slos": {}}`)
+		store.getErr = errors.New("input/output error")
+		conn, stateErrorCounted, err := start(t, store)
+		require.ErrorIs(t, err, store.getErr)
+		assert.EqualError(t, err, `slometrics: read saved state from storage "file_storage": input/output error`)
+		assert.True(t, store.closed, "Start closes the client it opened")
+		assert.True(t, stateErrorCounted())
+		require.NoError(t, conn.Shutdown(ctx))
+		assert.Empty(t, store.setKeys, "nothing is written")
+		assert.JSONEq(t, `{"version": 1, "slos": {}}`, string(store.data[stateKey]))
+	})
+
+	for name, saved := range map[string]string{
+		"corrupt":       "{corrupt",
+		"newer version": `{"version": 99, "slos": {}}`,
+	} {
+		t.Run(name+" snapshot is backed up", func(t *testing.T) {
+			store := newMemoryStorage()
+			store.data[stateKey] = []byte(saved)
+			conn, stateErrorCounted, err := start(t, store)
+			require.NoError(t, err)
+			assert.Equal(t, []string{unreadableKey}, store.setKeys, "only the backup is written at start")
+			assert.Equal(t, saved, string(store.data[unreadableKey]))
+			assert.True(t, stateErrorCounted())
+			require.NoError(t, conn.ConsumeTraces(ctx, spans("checkout", 5, 0)))
+			require.NoError(t, conn.Shutdown(ctx))
+			assert.Equal(t, uint64(5), savedGood(t, store), "the fresh state is saved")
+			assert.Equal(t, saved, string(store.data[unreadableKey]), "the backup survives the save")
+		})
+	}
+
+	t.Run("failed backup fails start", func(t *testing.T) {
+		store := newMemoryStorage()
+		store.data[stateKey] = []byte("{corrupt")
+		store.setErr = errors.New("disk full")
+		conn, _, err := start(t, store)
+		require.ErrorIs(t, err, store.setErr)
+		assert.ErrorContains(t, err, `keep the unreadable saved state under "slometrics_state.unreadable" in storage "file_storage": disk full`)
+		assert.True(t, store.closed, "Start closes the client it opened")
+		require.NoError(t, conn.Shutdown(ctx))
+		assert.Equal(t, "{corrupt", string(store.data[stateKey]))
+	})
+
+	t.Run("missing key starts fresh", func(t *testing.T) {
+		store := newMemoryStorage()
+		conn, stateErrorCounted, err := start(t, store)
+		require.NoError(t, err)
+		assert.Empty(t, store.setKeys, "nothing is written at start")
+		assert.False(t, stateErrorCounted())
+		require.NoError(t, conn.ConsumeTraces(ctx, spans("checkout", 3, 0)))
+		require.NoError(t, conn.Shutdown(ctx))
+		assert.Equal(t, uint64(3), savedGood(t, store))
+		assert.NotContains(t, store.data, unreadableKey)
+	})
+}
+
 // memoryStorage is a storage extension keeping one client's data in memory.
 type memoryStorage struct {
 	nopComponent
 	mu     sync.Mutex
 	data   map[string][]byte
+	getErr error
 	setErr error
-	closed bool
+	// setKeys lists the keys of every Set call, failed ones included.
+	setKeys []string
+	closed  bool
 }
 
 var _ storage.Extension = (*memoryStorage)(nil)
@@ -192,12 +276,16 @@ func (m *memoryStorage) GetClient(context.Context, component.Kind, component.ID,
 func (m *memoryStorage) Get(_ context.Context, key string) ([]byte, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if m.getErr != nil {
+		return nil, m.getErr
+	}
 	return m.data[key], nil
 }
 
 func (m *memoryStorage) Set(_ context.Context, key string, value []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.setKeys = append(m.setKeys, key)
 	if m.setErr != nil {
 		return m.setErr
 	}

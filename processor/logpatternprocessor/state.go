@@ -12,8 +12,12 @@ import (
 	"go.uber.org/zap"
 )
 
-// stateKey is the storage key of the miners' snapshot.
-const stateKey = "templates"
+const (
+	// stateKey is the storage key of the miners' snapshot.
+	stateKey = "templates"
+	// unrestoredKey keeps the last snapshot that was not restored in full.
+	unrestoredKey = stateKey + ".unreadable"
+)
 
 // stateSaver keeps the miners' snapshot in a storage extension: it restores
 // it on start, saves it every interval and once more on stop.
@@ -44,7 +48,9 @@ func startStateSaver(ctx context.Context, host component.Host, self, storageID c
 		return nil, fmt.Errorf("storage client from %q: %w", storageID, err)
 	}
 	s := &stateSaver{client: client, miners: miners, logger: logger}
-	s.load(ctx)
+	if err := s.load(ctx, storageID); err != nil {
+		return nil, errors.Join(err, client.Close(ctx))
+	}
 	// The ticker must not depend on the Start context, which ends with Start.
 	loopCtx, cancel := context.WithCancel(context.Background())
 	s.cancel = cancel
@@ -53,21 +59,30 @@ func startStateSaver(ctx context.Context, host component.Host, self, storageID c
 	return s, nil
 }
 
-// load restores the saved snapshot. Problems are logged, never fatal: a lost
-// or unreadable state only means templates are learnt again.
-func (s *stateSaver) load(ctx context.Context) {
+// load restores the saved snapshot. A read error fails Start: starting
+// without the templates would let the first save overwrite them. A snapshot
+// that is not restored in full (corrupt, another version, more services than
+// max_services, changed miner settings) is copied to unrestoredKey first,
+// since the next save drops what was not restored; only failing to keep that
+// copy fails Start.
+func (s *stateSaver) load(ctx context.Context, storageID component.ID) error {
 	data, err := s.client.Get(ctx, stateKey)
-	switch {
-	case err != nil:
-		s.logger.Warn("Cannot read the saved log templates; starting without them", zap.Error(err))
-		return
-	case data == nil:
-		return
+	if err != nil {
+		return fmt.Errorf("read saved log templates from storage %q: %w", storageID, err)
+	}
+	if data == nil {
+		return nil
 	}
 	if err := s.miners.restore(data); err != nil {
-		s.logger.Warn("Some saved log templates were not restored", zap.Error(err))
+		if setErr := s.client.Set(ctx, unrestoredKey, data); setErr != nil {
+			return fmt.Errorf("keep the unrestored log templates under %q in storage %q: %w (restoring them failed: %w)",
+				unrestoredKey, storageID, setErr, err)
+		}
+		s.logger.Warn("Some saved log templates were not restored; the saved snapshot is kept under another key",
+			zap.String("key", unrestoredKey), zap.Error(err))
 	}
 	s.logger.Info("Restored log templates", zap.Int64("templates", s.miners.templates()))
+	return nil
 }
 
 func (s *stateSaver) loop(ctx context.Context, interval time.Duration) {
