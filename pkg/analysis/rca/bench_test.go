@@ -73,3 +73,29 @@ func BenchmarkAnalyzeManyFailingOperations(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkAnalyzeWideFanOut: one root with n local spans of its own service
+// (handlers lasting until the end of the request) and n calls to another
+// service. Each handler overlaps every call made after it started, so the
+// reactive sibling rule must not compare them pair by pair (3 s for n =
+// 10,000 when it did).
+func BenchmarkAnalyzeWideFanOut(b *testing.B) {
+	for _, n := range []int{100, 1000, 10000} {
+		b.Run(fmt.Sprintf("%d", n), func(b *testing.B) {
+			tb := newTraceBuilder(n)
+			end := time.Duration(n+1) * ms
+			root := tb.add(signalstore.SpanID{}, "gateway", "GET /wide", "Server", 0, end)
+			for i := range n {
+				at := time.Duration(i) * ms
+				tb.add(root, "gateway", "handle", "Internal", at, end-at)
+				call := tb.add(root, "gateway", "GET /item", "Client", at, ms/2)
+				tb.add(call, "items", "GET /item", "Server", at+ms/10, ms/4)
+			}
+			ctx := tb.context()
+			b.ReportAllocs()
+			for b.Loop() {
+				Analyze(ctx, Baseline{}, Options{})
+			}
+		})
+	}
+}

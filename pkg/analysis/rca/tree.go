@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"math"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/ollystack/ollystack/pkg/signalstore"
@@ -74,18 +75,26 @@ func buildTree(spans []signalstore.Span) *spanTree {
 		}
 	}
 	t.link()
-	remoteSiblings := make(map[*node][]*node) // by parent
-	for _, n := range t.nodes {
-		if len(n.children) > 1 {
-			remoteSiblings[n] = remoteChildren(n)
+	// The intervals of the spans waiting on another service, merged once per
+	// parent and service: the reactive sibling rule then costs each span
+	// binary searches instead of a pass over all its siblings.
+	waiting := make(map[waitKey][]interval)
+	for _, c := range t.nodes {
+		if _, remote := remoteCallee(c); remote && c.parent != nil {
+			k := waitKey{c.parent, c.span.ServiceName}
+			waiting[k] = append(waiting[k], interval{c.start, c.end})
 		}
 	}
+	waits := make(map[waitKey]*intervalUnion, len(waiting))
+	for k, ivs := range waiting {
+		waits[k] = newIntervalUnion(ivs)
+	}
 	for _, n := range t.nodes {
-		var siblings []*node
+		var siblingWaits *intervalUnion
 		if n.parent != nil {
-			siblings = remoteSiblings[n.parent]
+			siblingWaits = waits[waitKey{n.parent, n.span.ServiceName}]
 		}
-		n.selfTime = selfTime(n, siblings)
+		n.selfTime = selfTime(n, siblingWaits)
 	}
 	return t
 }
@@ -149,70 +158,110 @@ func (t *spanTree) mainRoot() *node {
 	return best
 }
 
+// waitKey names the children of one parent and one service.
+type waitKey struct {
+	parent  *node
+	service string
+}
+
 // selfTime is the span's duration not covered by the union of its children's
 // intervals (clipped to the span), so waiting on a child is not self time.
 // A span that calls no other service itself also does not count the time
 // during which a sibling of the same service waits on another service
-// (remoteSiblings): reactive servers record the request handler and the
+// (siblingWaits): reactive servers record the request handler and the
 // outgoing call as siblings, and the handler's span then lasts as long as
 // the call without doing anything of its own.
-func selfTime(n *node, remoteSiblings []*node) int64 {
-	if len(remoteSiblings) > 0 {
+func selfTime(n *node, siblingWaits *intervalUnion) int64 {
+	if siblingWaits != nil {
+		// The rule is for spans that call no other service, which also
+		// keeps a span among siblingWaits from covering itself.
 		if _, remote := remoteCallee(n); remote {
-			remoteSiblings = nil
+			siblingWaits = nil
 		}
 	}
-	if len(n.children) == 0 && len(remoteSiblings) == 0 {
+	if len(n.children) == 0 && siblingWaits == nil {
 		return n.duration()
 	}
-	type interval struct{ lo, hi int64 }
-	ivs := make([]interval, 0, len(n.children)+len(remoteSiblings))
-	addClipped := func(c *node) {
-		lo, hi := max(c.start, n.start), min(c.end, n.end)
-		if hi > lo {
-			ivs = append(ivs, interval{lo, hi})
-		}
-	}
+	own := make([]interval, 0, len(n.children))
 	for _, c := range n.children {
-		addClipped(c)
+		own = append(own, interval{max(c.start, n.start), min(c.end, n.end)})
 	}
-	for _, s := range remoteSiblings {
-		if s != n && s.span.ServiceName == n.span.ServiceName {
-			addClipped(s)
+	own = mergeIntervals(own)
+	covered := int64(0)
+	for _, iv := range own {
+		covered += iv.hi - iv.lo
+	}
+	if siblingWaits != nil {
+		// |own ∪ (waits ∩ n)| = |own| + |waits ∩ n| − |own ∩ waits|, as own
+		// lies within n.
+		covered += siblingWaits.overlap(n.start, n.end)
+		for _, iv := range own {
+			covered -= siblingWaits.overlap(iv.lo, iv.hi)
 		}
-	}
-	if len(ivs) == 0 {
-		return n.duration()
-	}
-	slices.SortFunc(ivs, func(a, b interval) int { return cmp.Compare(a.lo, b.lo) })
-	covered, curLo, curHi := int64(0), int64(0), int64(0)
-	open := false
-	for _, iv := range ivs {
-		if open && iv.lo <= curHi {
-			curHi = max(curHi, iv.hi)
-			continue
-		}
-		if open {
-			covered += curHi - curLo
-		}
-		curLo, curHi, open = iv.lo, iv.hi, true
-	}
-	if open {
-		covered += curHi - curLo
 	}
 	return max(0, n.duration()-covered)
 }
 
-// remoteChildren returns the children of n that wait on a span of another
-// service (see remoteCallee).
-func remoteChildren(n *node) []*node {
-	var out []*node
-	for _, c := range n.children {
-		if _, remote := remoteCallee(c); remote {
-			out = append(out, c)
+// interval is [lo, hi) in unix nanoseconds.
+type interval struct{ lo, hi int64 }
+
+// mergeIntervals sorts ivs and merges them in place into disjoint, non-empty
+// intervals in ascending order.
+func mergeIntervals(ivs []interval) []interval {
+	slices.SortFunc(ivs, func(a, b interval) int { return cmp.Compare(a.lo, b.lo) })
+	out := ivs[:0]
+	for _, iv := range ivs {
+		if iv.hi <= iv.lo {
+			continue
 		}
+		if last := len(out) - 1; last >= 0 && iv.lo <= out[last].hi {
+			out[last].hi = max(out[last].hi, iv.hi)
+			continue
+		}
+		out = append(out, iv)
 	}
 	return out
+}
+
+// intervalUnion is a union of intervals with the running total of their
+// lengths, so that its overlap with any interval takes a binary search.
+type intervalUnion struct {
+	ivs []interval // disjoint, ascending
+	// before[i] is the total length of ivs[:i]. For extreme timestamps the
+	// totals may wrap around; overlap only takes differences whose true
+	// value fits in int64, which wrapping arithmetic still gets exactly.
+	before []int64
+}
+
+func newIntervalUnion(ivs []interval) *intervalUnion {
+	u := &intervalUnion{ivs: mergeIntervals(ivs)}
+	u.before = make([]int64, len(u.ivs)+1)
+	for i, iv := range u.ivs {
+		u.before[i+1] = u.before[i] + (iv.hi - iv.lo)
+	}
+	return u
+}
+
+// overlap returns the length of the union's intersection with [lo, hi).
+func (u *intervalUnion) overlap(lo, hi int64) int64 {
+	if hi <= lo {
+		return 0
+	}
+	// ivs[i:j] are the intervals that meet [lo, hi).
+	i := sort.Search(len(u.ivs), func(k int) bool { return u.ivs[k].hi > lo })
+	j := sort.Search(len(u.ivs), func(k int) bool { return u.ivs[k].lo >= hi })
+	if i >= j {
+		return 0
+	}
+	total := u.before[j] - u.before[i]
+	// Comparisons rather than max(0, …): the differences may wrap around.
+	if first := u.ivs[i]; first.lo < lo {
+		total -= lo - first.lo
+	}
+	if last := u.ivs[j-1]; last.hi > hi {
+		total -= last.hi - hi
+	}
+	return total
 }
 
 // remoteCallee returns the service of n's children when they include spans
