@@ -252,6 +252,28 @@ func TestSettingsLastOneRequest(t *testing.T) {
 	}
 }
 
+// TestOneStatementPerRequest: a server refuses a request holding several
+// statements, and so must the harness, or tests would pass here that fail
+// there; a trailing semicolon or comment is one statement.
+func TestOneStatementPerRequest(t *testing.T) {
+	ctx := context.Background()
+	for _, protocol := range []ch.Protocol{ch.HTTP, ch.Native} {
+		conn := open(t, protocol, ch.CompressionNone, "default")
+		err := conn.Exec(ctx, "CREATE TABLE multi (n UInt8) ENGINE = Memory; SELECT 1")
+		if err == nil || !strings.Contains(err.Error(), "Multi-statements are not allowed") {
+			t.Errorf("%s: err = %v", protocol, err)
+		}
+		var exists uint8
+		if err := conn.QueryRow(ctx, "EXISTS TABLE multi").Scan(&exists); err != nil || exists != 0 {
+			t.Errorf("%s: the refused request ran: exists = %d, err = %v", protocol, exists, err)
+		}
+		var one uint8
+		if err := conn.QueryRow(ctx, "SELECT 1; -- the end; of it").Scan(&one); err != nil || one != 1 {
+			t.Errorf("%s: one statement with a trailing semicolon: %d, %v", protocol, one, err)
+		}
+	}
+}
+
 func TestUnknownDatabaseIsRefused(t *testing.T) {
 	for _, protocol := range []ch.Protocol{ch.HTTP, ch.Native} {
 		conn := open(t, protocol, ch.CompressionNone, "nope")

@@ -274,6 +274,12 @@ func (h *handler) execute(req *request) (out []byte, err error) {
 		}
 	}
 	defer func() { err = errors.Join(err, h.reset(req)) }()
+	// A server runs one statement per request and the engine would run them
+	// all: ClickHouse's own parser, through formatQuery, refuses the rest
+	// with the server's error.
+	if _, err := e.run("SELECT formatQuery({statement:String})", "TabSeparated", map[string]string{"statement": paramEscaper.Replace(req.sql)}); err != nil {
+		return nil, err
+	}
 	sql := req.sql
 	if req.data != nil {
 		path, err := writeInsertData(e.dataDir, req.data)
@@ -314,6 +320,10 @@ func (h *handler) reset(req *request) error {
 	}
 	return errors.Join(errs...)
 }
+
+// paramEscaper writes a String query parameter in the escaped form the
+// engine parses parameter values in.
+var paramEscaper = strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`, "\r", `\r`, "\x00", `\0`)
 
 func quoteIdentifier(s string) string {
 	return "`" + strings.NewReplacer(`\`, `\\`, "`", "\\`").Replace(s) + "`"
