@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -112,6 +113,15 @@ func TestShippedConfigStoresWhatTelemetrygenSends(t *testing.T) {
 		"--trace-id", e2eTraceID, "--span-id", e2eSpanID}, otlp...)...)
 	harness.Telemetrygen(t, append([]string{"metrics", "--metrics", strconv.Itoa(metrics), "--metric-type", "Histogram",
 		"--trace-id", e2eTraceID, "--span-id", e2eSpanID}, otlp...)...)
+	// The README's first steps: the service map lists telemetrygen's service, though its spans
+	// make no edge.
+	var graph struct {
+		Services []string `json:"services"`
+	}
+	require.Eventually(t, func() bool {
+		return getJSON(t, fmt.Sprintf("http://127.0.0.1:%d/api/v1/services", env.API), &graph) == http.StatusOK &&
+			slices.Contains(graph.Services, "shipped-traces")
+	}, 30*time.Second, 200*time.Millisecond, "services %v", graph.Services)
 	c.Stop(t)
 
 	store := openStore(t, env)

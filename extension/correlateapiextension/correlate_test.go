@@ -1,6 +1,7 @@
 package correlateapiextension
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -195,6 +196,42 @@ func TestServices(t *testing.T) {
 	assert.InDelta(t, 1/topo.WindowSeconds, edge.RequestRate, 1e-9)
 	assert.Positive(t, edge.P95DurationNanos)
 	assert.Contains(t, topo.Services, "gateway")
+}
+
+// TestServicesWithoutEdges: a service that calls no other instrumented
+// service and is called by none is listed, as long as it has spans in the
+// window.
+func TestServicesWithoutEdges(t *testing.T) {
+	srv, sc, store := startScenario(t, time.Now().Add(-time.Minute), nil)
+	alone := signalstore.TraceID{0xd4, 1}
+	old := signalstore.TraceID{0xe5, 1}
+	td := sc.traces(
+		spanDef{service: "inventory", trace: alone, id: signalstore.SpanID{0xd4, 1}, name: "GET /stock", durMs: 5},
+		spanDef{service: "inventory", trace: alone, id: signalstore.SpanID{0xd4, 2}, parent: signalstore.SpanID{0xd4, 1}, name: "SELECT", startMs: 1, durMs: 2},
+		// An hour before the window.
+		spanDef{service: "archive", trace: old, id: signalstore.SpanID{0xe5, 1}, name: "GET /old", startMs: -3_600_000, durMs: 5},
+	)
+	require.NoError(t, store.WriteTraces(context.Background(), td))
+
+	r := srv.get(t, "/api/v1/services?since=10m")
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	topo := decode[servicesResponse](t, r)
+	assert.Equal(t, []string{"gateway", "inventory", "orders", "payments"}, topo.Services)
+	assert.False(t, topo.ServicesTruncated)
+	for _, e := range topo.Edges {
+		assert.NotEqual(t, "inventory", e.Caller)
+		assert.NotEqual(t, "inventory", e.Callee)
+	}
+}
+
+func TestTopologyListsEachServiceOnce(t *testing.T) {
+	window := signalstore.TimeRange{Start: time.Unix(0, 0), End: time.Unix(60, 0)}
+	edges := []signalstore.ServiceEdge{{Caller: "web", Callee: "api", RequestCount: 6}, {Caller: "api", Callee: "db", RequestCount: 3}}
+	spans := &signalstore.QueryResult{Rows: [][]any{{"", int64(1)}, {"api", int64(9)}, {"batch", int64(2)}, {"web", int64(6)}}, Truncated: true}
+	resp := topology(window, edges, spans)
+	assert.Equal(t, []string{"api", "batch", "db", "web"}, resp.Services)
+	assert.True(t, resp.ServicesTruncated)
+	assert.InDelta(t, 0.1, resp.Edges[0].RequestRate, 1e-9)
 }
 
 // TestServiceWindowsAreWholeMinutes: stores may count edges per minute, so

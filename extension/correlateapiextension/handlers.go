@@ -155,8 +155,27 @@ func (a *api) getServices(w http.ResponseWriter, r *http.Request) *httpapi.Error
 	if err != nil {
 		return a.readError(ctx, err)
 	}
-	httpapi.WriteJSON(w, a.logger, http.StatusOK, topology(covered, edges))
+	// A service that calls no other instrumented service, and is called by
+	// none, is in no edge: the spans list it.
+	spanServices, err := a.store.Query(ctx, servicesQuery(read))
+	if err != nil {
+		return a.readError(ctx, err)
+	}
+	httpapi.WriteJSON(w, a.logger, http.StatusOK, topology(covered, edges, spanServices))
 	return nil
+}
+
+// servicesQuery lists the services with spans in the window, in name order.
+// The embedded store answers it from its per-minute rollup.
+func servicesQuery(window signalstore.TimeRange) signalstore.Query {
+	return signalstore.Query{
+		Signal:       signalstore.SignalSpans,
+		Start:        window.Start,
+		End:          window.End,
+		GroupBy:      []signalstore.GroupBy{{Field: signalstore.FieldServiceName}},
+		Aggregations: []signalstore.Aggregation{{Func: signalstore.AggCount}},
+		Limit:        signalstore.MaxQueryLimit,
+	}
 }
 
 // wholePeriods widens window to whole signalstore.ServiceEdgeResolution
@@ -184,8 +203,9 @@ func maxTime(a, b time.Time) time.Time {
 	return b
 }
 
-// topology turns edge counts into rates over the window.
-func topology(window signalstore.TimeRange, edges []signalstore.ServiceEdge) servicesResponse {
+// topology turns edge counts into rates over the window and lists the
+// services of the edges and of spanServices (the result of servicesQuery).
+func topology(window signalstore.TimeRange, edges []signalstore.ServiceEdge, spanServices *signalstore.QueryResult) servicesResponse {
 	seconds := window.End.Sub(window.Start).Seconds()
 	resp := servicesResponse{
 		TimeRange:     timeRange{Start: window.Start, End: window.End},
@@ -209,12 +229,15 @@ func topology(window signalstore.TimeRange, edges []signalstore.ServiceEdge) ser
 			out.ErrorRate = float64(e.ErrorCount) / float64(e.RequestCount)
 		}
 		resp.Edges = append(resp.Edges, out)
-		for _, s := range []string{e.Caller, e.Callee} {
-			if !slices.Contains(resp.Services, s) {
-				resp.Services = append(resp.Services, s)
-			}
+		resp.Services = append(resp.Services, e.Caller, e.Callee)
+	}
+	for _, row := range spanServices.Rows {
+		if name, ok := row[0].(string); ok && name != "" {
+			resp.Services = append(resp.Services, name)
 		}
 	}
+	resp.ServicesTruncated = spanServices.Truncated
 	slices.Sort(resp.Services)
+	resp.Services = slices.Compact(resp.Services)
 	return resp
 }

@@ -147,10 +147,13 @@ type correlationsResponse struct {
 }
 
 type servicesResponse struct {
-	TimeRange     timeRange     `json:"time_range"`
-	WindowSeconds float64       `json:"window_seconds"`
-	Services      []string      `json:"services"`
-	Edges         []serviceEdge `json:"edges"`
+	TimeRange     timeRange `json:"time_range"`
+	WindowSeconds float64   `json:"window_seconds"`
+	Services      []string  `json:"services"`
+	// ServicesTruncated is set when the window has more services with spans
+	// than signalstore.MaxQueryLimit: services lists the first ones by name.
+	ServicesTruncated bool          `json:"services_truncated,omitempty"`
+	Edges             []serviceEdge `json:"edges"`
 }
 
 type serviceEdge struct {
