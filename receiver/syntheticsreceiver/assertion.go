@@ -42,8 +42,9 @@ type response struct {
 	header  http.Header
 	body    []byte
 	latency time.Duration
-	// tlsDaysLeft is the days until the leaf certificate expires; hasTLS
-	// is false for plain HTTP.
+	// tlsDaysLeft is the days until the first of the leaf certificates of
+	// the servers reached, redirects included, expires; hasTLS is false
+	// when none presented one.
 	tlsDaysLeft float64
 	hasTLS      bool
 

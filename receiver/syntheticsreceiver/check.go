@@ -86,7 +86,7 @@ type checkEnv struct {
 func compileCheck(cfg *CheckConfig, env checkEnv) (*compiledCheck, error) {
 	c := &compiledCheck{name: cfg.Name, typ: cfg.Type, timeout: cfg.Timeout}
 	if cfg.Cron != "" {
-		sched, err := cronParser.Parse(cfg.Cron)
+		sched, err := parseCron(cfg.Cron, time.Now())
 		if err != nil {
 			return nil, fmt.Errorf("cron: %w", err)
 		}

@@ -6,6 +6,8 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -231,6 +233,67 @@ func TestHTTPCheckTLS(t *testing.T) {
 		require.Len(t, warnings, 1)
 		assert.Equal(t, "tls-insecure", warnings[0].ContextMap()["check"])
 	})
+}
+
+// TestHTTPCheckTLSAfterRedirect: the certificate of the server a check
+// names counts even when it redirects to a server whose certificate is good.
+func TestHTTPCheckTLSAfterRedirect(t *testing.T) {
+	expiring, fresh := newTestCert(t, 3*24*time.Hour), newTestCert(t, 100*24*time.Hour)
+	target := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "ok") }))
+	target.TLS = &tls.Config{Certificates: []tls.Certificate{fresh.tls}, MinVersion: tls.VersionTLS12}
+	target.StartTLS()
+	defer target.Close()
+	apex := httptest.NewUnstartedServer(http.RedirectHandler(target.URL+"/", http.StatusMovedPermanently))
+	apex.TLS = &tls.Config{Certificates: []tls.Certificate{expiring.tls}, MinVersion: tls.VersionTLS12}
+	apex.StartTLS()
+	defer apex.Close()
+	// Both CAs in one file; the apex is reached by name, the target by address.
+	caFile := filepath.Join(t.TempDir(), "cas.pem")
+	var cas []byte
+	for _, c := range []testCert{expiring, fresh} {
+		pem, err := os.ReadFile(c.caFile)
+		require.NoError(t, err)
+		cas = append(cas, pem...)
+	}
+	require.NoError(t, os.WriteFile(caFile, cas, 0o600))
+	apexURL := strings.Replace(apex.URL, "127.0.0.1", "localhost", 1)
+
+	s, _ := startReceiver(t, oneCheck(CheckConfig{Name: "tls-redirected", Type: typeHTTP, HTTP: &HTTPCheckConfig{
+		HTTPRequestConfig: HTTPRequestConfig{URL: apexURL},
+		TLS:               ClientTLSConfig{CAFile: caFile},
+		Assertions:        []AssertionConfig{{Status: "200"}, {BodyContains: "ok"}, {MinTLSDaysLeft: 14}},
+	}}))
+	rec := s.waitFailureLog(t)
+	assert.Equal(t, "min_tls_days_left", attrStr(rec.Attributes(), "assertion"))
+	days, ok := findMetric(s.waitMetrics(t), metricTLSDaysLeft)
+	require.True(t, ok)
+	byServer := map[string]float64{}
+	for i := range days.Gauge().DataPoints().Len() {
+		dp := days.Gauge().DataPoints().At(i)
+		byServer[attrStr(dp.Attributes(), "server.address")] = dp.DoubleValue()
+	}
+	require.Len(t, byServer, 2, "%v", byServer)
+	assert.InDelta(t, 3.0, byServer["localhost"], 0.1)
+	assert.InDelta(t, 100.0, byServer["127.0.0.1"], 0.1)
+}
+
+// TestHTTPCheckFailureHidesURLUser: a token written as the URL's user name
+// is no more in the failure's text than in url.full.
+func TestHTTPCheckFailureHidesURLUser(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	gone := strings.Replace(srv.URL, "http://", "http://ghp_SECRETTOKEN@", 1)
+	srv.Close()
+
+	s, _ := startReceiver(t, oneCheck(CheckConfig{Name: "token", Type: typeHTTP, HTTP: &HTTPCheckConfig{
+		HTTPRequestConfig: HTTPRequestConfig{URL: gone},
+	}}))
+	rec := s.waitFailureLog(t)
+	assert.Contains(t, attrStr(rec.Attributes(), "actual"), "refused")
+	spans := s.firstRun(t)
+	for _, text := range []string{attrStr(rec.Attributes(), "actual"), rec.Body().AsString(), spans[0].Status().Message(), spans[1].Status().Message()} {
+		assert.NotContains(t, text, "SECRETTOKEN")
+	}
+	assert.Contains(t, attrStr(rec.Attributes(), "actual"), "REDACTED@")
 }
 
 func TestHTTPCheckHostileResponse(t *testing.T) {

@@ -111,11 +111,11 @@ func (m *multistepRunner) run(ctx context.Context, r *run) *assertionFailure {
 }
 
 func (m *multistepRunner) runStep(ctx context.Context, r *run, cs *compiledStep, vars *journeyVars) *assertionFailure {
-	out, err := cs.render(vars)
-	if err != nil {
+	out, f := cs.render(vars)
+	if f != nil {
 		s := r.startStep(cs.name, ptrace.SpanKindClient)
 		s.attrs.PutStr(attrStepName, cs.name)
-		return s.finish(&assertionFailure{assertion: "template", expected: "every placeholder defined", actual: err.Error()})
+		return s.finish(f)
 	}
 	res, s, f := doHTTP(ctx, m.client, r, cs.name, out)
 	s.attrs.PutStr(attrStepName, cs.name)
@@ -135,27 +135,32 @@ func (m *multistepRunner) runStep(ctx context.Context, r *run, cs *compiledStep,
 	return s.finish(nil)
 }
 
-func (cs *compiledStep) render(vars *journeyVars) (outgoingRequest, error) {
+// render fills the step's placeholders; a value that makes the request
+// invalid fails the step with an assertion saying which.
+func (cs *compiledStep) render(vars *journeyVars) (outgoingRequest, *assertionFailure) {
+	undefined := func(field string, err error) *assertionFailure {
+		return &assertionFailure{assertion: "template", expected: "every placeholder defined", actual: field + ": " + err.Error()}
+	}
 	out := outgoingRequest{method: cs.method, headers: make(map[string]string, len(cs.headers))}
 	var err error
 	if out.url, err = cs.url.render(vars.lookupForURL); err != nil {
-		return out, fmt.Errorf("url: %w", err)
+		return out, undefined("url", err)
 	}
 	if err := validHTTPURL(out.url); err != nil {
-		return out, fmt.Errorf("url: %w", err)
+		return out, &assertionFailure{assertion: "url", expected: "an http or https URL", actual: truncate(err.Error())}
 	}
 	if out.body, err = cs.body.render(vars.lookup); err != nil {
-		return out, fmt.Errorf("body: %w", err)
+		return out, undefined("body", err)
 	}
 	for k, t := range cs.headers {
 		v, err := t.render(vars.lookup)
 		if err != nil {
-			return out, fmt.Errorf("headers.%s: %w", k, err)
+			return out, undefined("headers."+k, err)
 		}
 		// A value with a line break would be refused by net/http anyway;
 		// say so clearly instead.
-		if strings.ContainsAny(v, "\r\n") {
-			return out, fmt.Errorf("headers.%s: value contains a line break", k)
+		if strings.ContainsAny(v, "\r\n\x00") {
+			return out, &assertionFailure{assertion: "headers." + k, expected: "a value without line breaks", actual: "a value with one"}
 		}
 		out.headers[k] = v
 	}

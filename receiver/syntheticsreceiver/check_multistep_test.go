@@ -113,6 +113,22 @@ func TestMultistepMissingExtractionStopsJourney(t *testing.T) {
 	assert.Len(t, s.firstRun(t), 2, "later steps do not run")
 }
 
+// TestMultistepExtractedURLMustBeValid: a URL that an extracted value makes
+// invalid fails its step with an assertion that says so.
+func TestMultistepExtractedURLMustBeValid(t *testing.T) {
+	backend := &recordingBackend{}
+	srv := journeyServer(t, backend)
+	cfg := journey(srv.URL)
+	// X-Session holds "s-42": no scheme, no host.
+	cfg.Steps[1].URL = "${session}/users/${user_id}"
+	s, _ := startReceiver(t, oneCheck(CheckConfig{Name: "checkout", Type: typeMultistep, Multistep: cfg}))
+
+	rec := s.waitFailureLog(t)
+	assert.Equal(t, "profile", attrStr(rec.Attributes(), attrStepName))
+	assert.Equal(t, "url", attrStr(rec.Attributes(), "assertion"))
+	assert.Contains(t, attrStr(rec.Attributes(), "actual"), "scheme must be http or https")
+}
+
 // TestMultistepOverTLSReportsOnePointPerSeries: every step of a journey to
 // one HTTPS host observes the same certificate. The run's batch must hold one
 // synthetics.tls.days_left point per server, not one per step: points with

@@ -67,6 +67,20 @@ var _ confmap.Validator = (*Config)(nil)
 // use interval.
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
+// parseCron parses expr and checks that it fires: one that matches no date
+// (30 February) would otherwise make its schedule return the zero time, and
+// the check run back to back.
+func parseCron(expr string, now time.Time) (cron.Schedule, error) {
+	sched, err := cronParser.Parse(expr)
+	if err != nil {
+		return nil, err
+	}
+	if sched.Next(now).IsZero() {
+		return nil, fmt.Errorf("%q matches no date in the next five years", expr)
+	}
+	return sched, nil
+}
+
 // Validate checks the receiver settings and every check. Check errors are
 // prefixed with the check's name and the field, so a bad definition among
 // many is easy to find.
@@ -116,7 +130,7 @@ func (c *CheckConfig) validateSchedule() []error {
 	case c.Interval != 0 && c.Cron != "":
 		errs = append(errs, errors.New("interval and cron: set only one"))
 	case c.Cron != "":
-		if _, err := cronParser.Parse(c.Cron); err != nil {
+		if _, err := parseCron(c.Cron, time.Now()); err != nil {
 			errs = append(errs, fmt.Errorf("cron: %w", err))
 		}
 		if c.Jitter != 0 {

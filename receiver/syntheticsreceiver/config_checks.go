@@ -106,8 +106,16 @@ type TLSCheckConfig struct {
 
 func (c *HTTPRequestConfig) validate(allowPlaceholders bool) []error {
 	var errs []error
-	if c.Method != "" && !validMethod(c.Method) {
+	if c.Method != "" && !isToken(c.Method) {
 		errs = append(errs, fmt.Errorf("method: %q is not an HTTP method token", c.Method))
+	}
+	for name, value := range c.Headers {
+		if !isToken(name) {
+			errs = append(errs, fmt.Errorf("headers: %q is not a valid header name", name))
+		}
+		if strings.ContainsAny(value, "\r\n\x00") {
+			errs = append(errs, fmt.Errorf("headers.%s: value contains a line break or NUL", name))
+		}
 	}
 	if c.URL == "" {
 		return append(errs, errors.New("url: must not be empty"))
@@ -121,9 +129,14 @@ func (c *HTTPRequestConfig) validate(allowPlaceholders bool) []error {
 	return errs
 }
 
-func validMethod(m string) bool {
-	for i := 0; i < len(m); i++ {
-		b := m[i]
+// isToken reports whether s is an HTTP token (RFC 9110), as methods and
+// header names must be.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		b := s[i]
 		if b < '!' || b > '~' || strings.IndexByte(`"(),/:;<=>?@[\]{}`, b) >= 0 {
 			return false
 		}
@@ -171,6 +184,7 @@ func (c *MultistepCheckConfig) validate() []error {
 		errs = append(errs, errors.New("steps: at least one step is required"))
 	}
 	defined := make(map[string]bool, len(c.Variables))
+	extracted := map[string]bool{}
 	for name := range c.Variables {
 		if err := validVarName(name); err != nil {
 			errs = append(errs, fmt.Errorf("variables: %w", err))
@@ -193,8 +207,12 @@ func (c *MultistepCheckConfig) validate() []error {
 		for _, err := range s.validate(defined) {
 			errs = append(errs, fmt.Errorf("%s.%w", label, err))
 		}
+		if err := s.validateStaticURL(c.Variables, extracted); err != nil {
+			errs = append(errs, fmt.Errorf("%s.%w", label, err))
+		}
 		for _, e := range s.Extract {
 			defined[e.Var] = true
+			extracted[e.Var] = true
 		}
 	}
 	return errs
@@ -224,6 +242,27 @@ func (s *StepConfig) validate(defined map[string]bool) []error {
 		}
 	}
 	return errs
+}
+
+// validateStaticURL checks a URL whose placeholders all take configured
+// values, which no earlier step's extraction overrides: it is the same on
+// every run, so a wrong one is a config error, not a failure of every run.
+func (s *StepConfig) validateStaticURL(variables map[string]string, extracted map[string]bool) error {
+	t, err := parseTemplate(s.URL)
+	if err != nil || len(t.variables()) == 0 {
+		return nil // reported by validate, or checked by HTTPRequestConfig.validate
+	}
+	rendered, err := t.render(func(name string) (string, bool) {
+		v, ok := variables[name]
+		return v, ok && !extracted[name]
+	})
+	if err != nil {
+		return nil // it depends on an extracted value
+	}
+	if err := validHTTPURL(rendered); err != nil {
+		return fmt.Errorf("url: with its variables: %w", err)
+	}
+	return nil
 }
 
 // templatedFields names every field of a step that may hold placeholders.

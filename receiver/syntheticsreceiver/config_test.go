@@ -89,6 +89,7 @@ func TestLoadConfigInvalid(t *testing.T) {
 			`check "both": interval and cron: set only one`,
 			`check "neither": interval or cron: one is required`,
 			`check "bad-cron": cron:`,
+			`check "never": cron: "0 0 30 2 *" matches no date in the next five years`,
 			`check "no-timeout": timeout: must be positive`,
 		}},
 		{"invalid-type", []string{
@@ -99,6 +100,7 @@ func TestLoadConfigInvalid(t *testing.T) {
 		{"invalid-http", []string{
 			`check "broken": http.method: "GE T" is not an HTTP method token`,
 			`check "broken": http.url: "ftp://example.com": scheme must be http or https`,
+			`check "broken": http.headers: "Bad Header" is not a valid header name`,
 			`check "broken": http.assertions[0]: status: "7xx"`,
 			`check "broken": http.assertions[1]: body_matches:`,
 			`check "broken": http.assertions[2]: json_path:`,
@@ -109,6 +111,7 @@ func TestLoadConfigInvalid(t *testing.T) {
 			`check "journey": multistep.steps["first"].url: variable "token" is neither in variables nor extracted by an earlier step`,
 			`check "journey": multistep.steps["first"].name: used by another step`,
 			`check "journey": multistep.steps["first"].extract[0]: var: variable name "1bad"`,
+			`check "journey": multistep.steps["no-scheme"].url: with its variables: "shop.example.com/cart": scheme must be http or https`,
 		}},
 		{"invalid-dns", []string{
 			`check "dns": dns.server:`,
@@ -132,6 +135,8 @@ func TestLoadConfigInvalid(t *testing.T) {
 			for _, want := range tt.want {
 				assert.Contains(t, err.Error(), want)
 			}
+			// A URL built from an extracted value is only checked at run time.
+			assert.NotContains(t, err.Error(), `steps["extracted"]`)
 		})
 	}
 }

@@ -9,9 +9,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -110,6 +112,8 @@ func doHTTP(ctx context.Context, client *http.Client, r *run, stepName string, o
 	}
 	s.attrs.PutStr("server.address", req.URL.Hostname())
 
+	certs := &hopCertificates{run: r}
+	req = req.WithContext(httptrace.WithClientTrace(ctx, certs.trace()))
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
@@ -122,14 +126,56 @@ func doHTTP(ctx context.Context, client *http.Client, r *run, stepName string, o
 		return nil, s, requestFailure("a complete response body", err)
 	}
 	res := &response{status: resp.StatusCode, header: resp.Header, body: data, latency: latency}
-	if resp.TLS != nil && len(resp.TLS.PeerCertificates) > 0 {
-		res.hasTLS = true
-		res.tlsDaysLeft = daysLeft(resp.TLS.PeerCertificates[0], time.Now())
-		r.observeTLS(req.URL.Hostname(), res.tlsDaysLeft)
-	}
+	res.tlsDaysLeft, res.hasTLS = certs.fewestDaysLeft()
 	s.attrs.PutInt("http.response.status_code", int64(resp.StatusCode))
 	s.attrs.PutInt("http.response.body.size", int64(len(data)))
 	return res, s, nil
+}
+
+// hopCertificates observes the certificate of every server a request
+// reaches, redirects included: a check of https://example.com that is
+// redirected to https://www.example.com must still see the first one expire.
+type hopCertificates struct {
+	run *run
+	mu  sync.Mutex
+	// host is the server of the connection being made.
+	host     string
+	daysLeft float64
+	seen     bool
+}
+
+func (h *hopCertificates) trace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		GetConn: func(hostPort string) {
+			host, _, err := net.SplitHostPort(hostPort)
+			if err != nil {
+				host = hostPort
+			}
+			h.mu.Lock()
+			h.host = host
+			h.mu.Unlock()
+		},
+		TLSHandshakeDone: func(state tls.ConnectionState, err error) {
+			if err != nil || len(state.PeerCertificates) == 0 {
+				return
+			}
+			days := daysLeft(state.PeerCertificates[0], time.Now())
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.run.observeTLS(h.host, days)
+			if !h.seen || days < h.daysLeft {
+				h.daysLeft, h.seen = days, true
+			}
+		},
+	}
+}
+
+// fewestDaysLeft returns the days left of the certificate that expires
+// first, and whether any server presented one.
+func (h *hopCertificates) fewestDaysLeft() (float64, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.daysLeft, h.seen
 }
 
 // redactURL hides the credentials of a URL written as
@@ -156,6 +202,13 @@ func daysLeft(cert *x509.Certificate, now time.Time) float64 {
 // requestFailure describes a request that produced no response to assert
 // on, with the reason a timeout is easy to recognise.
 func requestFailure(expected string, err error) *assertionFailure {
+	if urlErr, ok := errors.AsType[*url.Error](err); ok {
+		// Its text quotes the URL, and hides only a password: a token used
+		// as the user name would be written out.
+		redacted := *urlErr
+		redacted.URL = redactURL(urlErr.URL)
+		err = &redacted
+	}
 	actual := err.Error()
 	if timedOut(err) {
 		actual = "timed out: " + actual

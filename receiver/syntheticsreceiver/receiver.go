@@ -138,18 +138,21 @@ func (r *syntheticsReceiver) Shutdown(ctx context.Context) error {
 }
 
 func (r *syntheticsReceiver) schedule(ctx context.Context, c *compiledCheck) {
-	planned := c.schedule.first(time.Now())
-	timer := time.NewTimer(time.Until(planned))
+	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	for {
+	for planned := c.schedule.first(time.Now()); ; planned = c.schedule.next(planned, time.Now()) {
+		if planned.IsZero() {
+			// A cron schedule that finds no date: parseCron makes that rare.
+			r.logger.Error("synthetics check stopped: its schedule finds no next run", zap.String("check", c.name))
+			return
+		}
+		timer.Reset(time.Until(planned))
 		select {
 		case <-ctx.Done():
 			return
 		case <-timer.C:
 		}
 		r.execute(ctx, c)
-		planned = c.schedule.next(planned, time.Now())
-		timer.Reset(time.Until(planned))
 	}
 }
 
