@@ -284,7 +284,8 @@ type metricBatch struct {
 
 // encodeMetrics keeps gauge, sum and histogram points. Exponential
 // histograms and summaries are not stored by the embedded backend yet (the
-// read model has no place for them); they are counted in skipped.
+// read model has no place for them); they are counted in skipped. A metric
+// without a type has no points.
 func encodeMetrics(md pmetric.Metrics) (b *metricBatch, skipped int) {
 	b = &metricBatch{}
 	var buf []byte
@@ -346,8 +347,10 @@ func encodeMetrics(md pmetric.Metrics) (b *metricBatch, skipped int) {
 						row.exemplarsJSON, row.exemplarTraceIDs = encodeExemplars(dp.Exemplars(), buf[:0])
 						b.points = append(b.points, row)
 					}
-				default:
-					skipped += m.ExponentialHistogram().DataPoints().Len() + m.Summary().DataPoints().Len()
+				case pmetric.MetricTypeExponentialHistogram:
+					skipped += m.ExponentialHistogram().DataPoints().Len()
+				case pmetric.MetricTypeSummary:
+					skipped += m.Summary().DataPoints().Len()
 				}
 			}
 		}

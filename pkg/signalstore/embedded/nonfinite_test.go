@@ -54,3 +54,14 @@ func deref(f *float64) any {
 	}
 	return *f
 }
+
+// TestMetricWithoutTypeIsSkipped: a metric with no data at all (no type) is
+// valid OTLP; writing it must neither fail nor panic.
+func TestMetricWithoutTypeIsSkipped(t *testing.T) {
+	store := openTestStore(t)
+	md := pmetric.NewMetrics()
+	md.ResourceMetrics().AppendEmpty().ScopeMetrics().AppendEmpty().Metrics().AppendEmpty().SetName("no.data")
+	if err := store.WriteMetrics(t.Context(), md); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -292,6 +292,30 @@ func metricFixture(t *testing.T, s *StoreUnderTest, f *fixture, traceA, traceB s
 	hex.SetTimestamp(pcommon.NewTimestampFromTime(ts))
 	hex.SetDoubleValue(0.3)
 	hex.SetTraceID(pcommon.TraceID(traceA))
+
+	// Types the read model has no place for, in the same batch: the write
+	// must keep the points above, and these must not be read as them.
+	eh := sm.Metrics().AppendEmpty()
+	eh.SetName("rpc.server.duration.exp")
+	eh.SetEmptyExponentialHistogram().SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+	ep := eh.ExponentialHistogram().DataPoints().AppendEmpty()
+	ep.SetTimestamp(pcommon.NewTimestampFromTime(ts))
+	ep.SetCount(1)
+	ep.SetSum(0.2)
+	ep.Positive().BucketCounts().FromRaw([]uint64{1})
+	eex := ep.Exemplars().AppendEmpty()
+	eex.SetTimestamp(pcommon.NewTimestampFromTime(ts))
+	eex.SetDoubleValue(0.2)
+	eex.SetTraceID(pcommon.TraceID(traceA))
+	summary := sm.Metrics().AppendEmpty()
+	summary.SetName("go_gc_duration_seconds")
+	qp := summary.SetEmptySummary().DataPoints().AppendEmpty()
+	qp.SetTimestamp(pcommon.NewTimestampFromTime(ts))
+	qp.SetCount(4)
+	qp.SetSum(0.01)
+	q := qp.QuantileValues().AppendEmpty()
+	q.SetQuantile(0.5)
+	q.SetValue(0.002)
 	writeMetrics(t, s, md)
 
 	res := map[string]string{"service.name": f.svc("checkout")}
