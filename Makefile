@@ -99,7 +99,7 @@ test-clickhouse:
 
 .PHONY: clickhouse-suite
 clickhouse-suite:
-	cd pkg/signalstore && go test -count=1 -timeout 20m -run '^(TestConformance|TestSchemaIsIdempotent)$$' -v ./clickhouse/
+	cd pkg/signalstore && go test -count=1 -timeout 20m -run '^(TestConformance|TestSchemaIsIdempotent|TestIndexRowsOutliveTheirDay)$$' -v ./clickhouse/
 
 ## chdb: download libchdb.so (the ClickHouse engine of chDB, from npm) into .tools/chdb-<version>
 .PHONY: chdb

@@ -55,6 +55,7 @@ type Config struct {
 	// the server's default_replica_path / {shard} {replica} macros).
 	Replicated bool `mapstructure:"replicated"`
 	// TTL expires OllyStack's index rows; set it like the exporter's ttl.
+	// Rows kept per day expire ttl after the end of their day.
 	// 0 keeps them forever.
 	TTL time.Duration `mapstructure:"ttl"`
 

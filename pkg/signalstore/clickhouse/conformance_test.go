@@ -15,6 +15,7 @@ import (
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/exporterhelper"
 	"go.opentelemetry.io/collector/exporter/exportertest"
+	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
 	"go.opentelemetry.io/collector/pdata/pmetric"
 	"go.opentelemetry.io/collector/pdata/ptrace"
@@ -83,6 +84,58 @@ func TestSchemaIsIdempotent(t *testing.T) {
 		if err := store.Close(); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestIndexRowsOutliveTheirDay: index rows aggregated per day must not
+// expire before the data of their day does. With a ttl of one second, a row
+// of today is kept until one second past the end of today.
+func TestIndexRowsOutliveTheirDay(t *testing.T) {
+	cfg := serverConfig(t)
+	cfg.Database += "_ttl"
+	cfg.TTL = time.Second
+	ctx := context.Background()
+	writer := startExporterWriter(t, cfg)
+	store, err := Open(ctx, cfg, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+
+	td := ptrace.NewTraces()
+	span := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
+	id := fmt.Sprintf("ttl-%d", time.Now().UnixNano())
+	span.SetTraceID(pcommon.TraceID{1, 2, 3})
+	span.SetSpanID(pcommon.SpanID{1})
+	span.SetName("GET /")
+	now := time.Now()
+	span.SetStartTimestamp(pcommon.NewTimestampFromTime(now))
+	span.SetEndTimestamp(pcommon.NewTimestampFromTime(now.Add(time.Millisecond)))
+	span.Attributes().PutStr(cfg.CorrelationAttribute, id)
+	if err := writer.WriteTraces(ctx, td); err != nil {
+		t.Fatal(err)
+	}
+	count := func() uint64 {
+		var n uint64
+		q := "SELECT count() FROM " + store.t.q(store.t.correlations) + " WHERE CorrelationId = ?"
+		if err := store.conn.QueryRow(ctx, q, id).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for count() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the index row never appeared")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// Apply the TTL now rather than at the next background merge.
+	if err := store.conn.Exec(ctx, "OPTIMIZE TABLE "+store.t.q(store.t.correlations)+" FINAL"); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("after the TTL was applied, %d index rows of today are left, want 1", n)
 	}
 }
 

@@ -51,14 +51,21 @@ func (b schemaBuilder) engine(name string) string {
 	return name + "()"
 }
 
-// ttlClause expires rows by the given DateTime expression; whole seconds
-// are enough for a retention period.
+// ttlClause expires rows ttl after the given DateTime expression, in whole
+// seconds rounded up (a ttl under a second must not become no time at all).
 func (b schemaBuilder) ttlClause(expr string) string {
 	if b.ttl <= 0 {
 		return ""
 	}
-	return "\nTTL " + expr + " + toIntervalSecond(" + strconv.FormatInt(int64(b.ttl/time.Second), 10) + ")"
+	seconds := (b.ttl + time.Second - 1) / time.Second
+	return "\nTTL " + expr + " + toIntervalSecond(" + strconv.FormatInt(int64(seconds), 10) + ")"
 }
+
+// endOfDay is the TTL expression of rows aggregated per Day: they describe
+// data up to the end of their day, and must outlive all of it, so they
+// expire ttl after that end, not after its start (which, with a ttl under a
+// day, would delete them as soon as they are written).
+const endOfDay = "(toDateTime(Day) + toIntervalDay(1))"
 
 // statements returns the schema in creation order: database, tables, views.
 func (b schemaBuilder) statements() []ddl {
@@ -109,7 +116,7 @@ func (b schemaBuilder) correlationsTable() ddl {
     Services SimpleAggregateFunction(groupUniqArrayArray, Array(String)) CODEC(ZSTD(1)),
     Root AggregateFunction(argMin, Tuple(UInt8, String, String), Tuple(UInt8, DateTime64(9))),
     INDEX idx_last_seen LastSeen TYPE minmax GRANULARITY 1`,
-		"AggregatingMergeTree", "Day", "(CorrelationId, TraceId)", "toDateTime(Day)")
+		"AggregatingMergeTree", "Day", "(CorrelationId, TraceId)", endOfDay)
 }
 
 func (b schemaBuilder) correlationsFromTraces() ddl {
@@ -195,7 +202,7 @@ func (b schemaBuilder) errorFingerprintsTable() ddl {
     FirstSeen SimpleAggregateFunction(min, DateTime64(9)),
     LastSeen SimpleAggregateFunction(max, DateTime64(9)),
     SampleTraceId SimpleAggregateFunction(any, String) CODEC(ZSTD(1))`,
-		"AggregatingMergeTree", "Day", "(ServiceName, Signal, Fingerprint)", "toDateTime(Day)")
+		"AggregatingMergeTree", "Day", "(ServiceName, Signal, Fingerprint)", endOfDay)
 }
 
 // maskDigits normalises a message for fingerprinting: ids, counts and

@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS `otel`.`ollystack_correlations` ON CLUSTER `ollystack
 ) ENGINE = ReplicatedAggregatingMergeTree()
 PARTITION BY Day
 ORDER BY (CorrelationId, TraceId)
-TTL toDateTime(Day) + toIntervalSecond(259200)
+TTL (toDateTime(Day) + toIntervalDay(1)) + toIntervalSecond(259200)
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
 
 -- ollystack_service_spans
@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS `otel`.`ollystack_error_fingerprints` ON CLUSTER `oll
 ) ENGINE = ReplicatedAggregatingMergeTree()
 PARTITION BY Day
 ORDER BY (ServiceName, Signal, Fingerprint)
-TTL toDateTime(Day) + toIntervalSecond(259200)
+TTL (toDateTime(Day) + toIntervalDay(1)) + toIntervalSecond(259200)
 SETTINGS index_granularity = 8192, ttl_only_drop_parts = 1;
 
 -- ollystack_correlations_traces_mv (reads otel_traces)
