@@ -224,6 +224,16 @@ func TestServicesWithoutEdges(t *testing.T) {
 	}
 }
 
+// TestServicesAtTheEdgeOfTime: widened to whole minutes, a window the API
+// accepts must stay within the times stores hold.
+func TestServicesAtTheEdgeOfTime(t *testing.T) {
+	srv := startServer(t, hostWith(openStore(t)), nil)
+	for _, window := range []string{"since=2262-04-11T00:00:00Z&until=2262-04-11T23:47:16Z", "since=1677-09-21T00:12:44Z&until=1677-09-21T01:00:00Z"} {
+		r := srv.get(t, "/api/v1/services?"+window)
+		require.Equal(t, http.StatusOK, r.status, "%s: %s", window, r.body)
+	}
+}
+
 func TestTopologyListsEachServiceOnce(t *testing.T) {
 	window := signalstore.TimeRange{Start: time.Unix(0, 0), End: time.Unix(60, 0)}
 	edges := []signalstore.ServiceEdge{{Caller: "web", Callee: "api", RequestCount: 6}, {Caller: "api", Callee: "db", RequestCount: 3}}

@@ -189,6 +189,12 @@ func wholePeriods(window signalstore.TimeRange, now time.Time) (read, covered si
 	if read.End.Before(window.End) {
 		read.End = read.End.Add(period)
 	}
+	// Stores refuse times they cannot hold, which widening a window at
+	// their edge would make.
+	read.Start = maxTime(read.Start, signalstore.MinTime)
+	if read.End.After(signalstore.MaxTime) {
+		read.End = signalstore.MaxTime
+	}
 	covered = read
 	if end := maxTime(window.End, now); end.Before(covered.End) {
 		covered.End = end
