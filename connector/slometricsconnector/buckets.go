@@ -43,17 +43,25 @@ func (r *ring) index(slot int64) int {
 	return int(((slot % n) + n) % n)
 }
 
-// add counts events in a slot, recycling the bucket of an older lap.
+// add counts events of the present slot, recycling the bucket of another
+// lap: an older one, or a later one left by a clock that ran ahead and was
+// set back, whose counts would otherwise keep the present out of its window.
 func (r *ring) add(slot int64, good, bad uint64) {
 	b := &r.buckets[r.index(slot)]
 	if b.slot != slot {
-		if b.slot > slot {
-			return // older than anything the ring still covers
-		}
 		*b = bucket{slot: slot}
 	}
 	b.good += good
 	b.bad += bad
+}
+
+// restore puts back the counts of a saved bucket, unless the ring holds a
+// later slot in its place: a saved bucket may be of any age.
+func (r *ring) restore(saved bucket) {
+	if r.buckets[r.index(saved.slot)].slot > saved.slot {
+		return
+	}
+	r.add(saved.slot, saved.good, saved.bad)
 }
 
 // sum adds the counts of the slots from first to last, both included.

@@ -20,6 +20,7 @@ import (
 const (
 	promEventsMetric = "slo_sli_events_total"
 	promSLOLabel     = "slo_name"
+	promServiceLabel = "service_name"
 	promOutcomeLabel = "slo_sli_outcome"
 )
 
@@ -50,6 +51,11 @@ func PrometheusRules(cfg *Config) ([]byte, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	return renderPrometheusRules(cfg)
+}
+
+// renderPrometheusRules renders the rules of SLOs already validated.
+func renderPrometheusRules(cfg *Config) ([]byte, error) {
 	var file promRuleFile
 	for i := range cfg.SLOs {
 		def, err := compileSLO(&cfg.SLOs[i])
@@ -72,8 +78,11 @@ func PrometheusRules(cfg *Config) ([]byte, error) {
 }
 
 func promRulesOf(def *sloDef) promRuleGroup {
-	group := promRuleGroup{Name: "slo-" + def.name}
-	sloSelector := fmt.Sprintf("%s=%s", promSLOLabel, strconv.Quote(def.name))
+	// SLO names are unique per connector only: the service tells apart
+	// those of several connectors.
+	group := promRuleGroup{Name: "slo-" + def.service + "/" + def.name}
+	sloSelector := fmt.Sprintf("%s=%s,%s=%s", promSLOLabel, strconv.Quote(def.name), promServiceLabel, strconv.Quote(def.service))
+	sloLabels := map[string]string{promSLOLabel: def.name, promServiceLabel: def.service}
 	recorded := map[time.Duration]bool{}
 	record := func(d time.Duration) {
 		if recorded[d] {
@@ -85,7 +94,7 @@ func promRulesOf(def *sloDef) promRuleGroup {
 			Record: errorRatioRecord(d),
 			Expr: fmt.Sprintf("sum(rate(%s{%s,%s=\"bad\"}[%s])) / sum(rate(%s{%s}[%s]))",
 				promEventsMetric, sloSelector, promOutcomeLabel, w, promEventsMetric, sloSelector, w),
-			Labels: map[string]string{promSLOLabel: def.name},
+			Labels: sloLabels,
 		})
 	}
 	for _, a := range def.alerts {
@@ -101,15 +110,15 @@ func promRulesOf(def *sloDef) promRuleGroup {
 			fmt.Sprintf("%s{%s} >= %s", errorRatioRecord(a.short), sloSelector, threshold),
 		}
 		if def.minEvents > 0 {
-			conditions = append(conditions, fmt.Sprintf("sum by (%s) (increase(%s{%s}[%s])) >= %d",
-				promSLOLabel, promEventsMetric, sloSelector, formatWindow(a.short), def.minEvents))
+			conditions = append(conditions, fmt.Sprintf("sum by (%s, %s) (increase(%s{%s}[%s])) >= %d",
+				promSLOLabel, promServiceLabel, promEventsMetric, sloSelector, formatWindow(a.short), def.minEvents))
 		}
 		group.Rules = append(group.Rules, promRule{
 			Alert: "SLOBurnRate",
 			Expr:  strings.Join(conditions, "\nand\n"),
 			Labels: map[string]string{
 				promSLOLabel:         def.name,
-				"service_name":       def.service,
+				promServiceLabel:     def.service,
 				"slo_alert_name":     a.name,
 				"slo_alert_severity": a.severity,
 				"severity":           a.severity,
@@ -155,13 +164,27 @@ func PrometheusRulesFromCollectorConfig(collectorYAML []byte) ([]byte, error) {
 	slices.Sort(ids)
 	merged := createDefaultConfig().(*Config)
 	merged.SLOs = nil
+	// Each connector is valid on its own; across connectors, an SLO is
+	// told apart by its service.
+	definedBy := map[[2]string]string{}
 	for _, id := range ids {
 		section, _ := connectors[id].(map[string]any)
 		cfg := createDefaultConfig().(*Config)
 		if err := confmap.NewFromStringMap(section).Unmarshal(cfg); err != nil {
 			return nil, fmt.Errorf("connector %q: %w", id, err)
 		}
+		if err := cfg.Validate(); err != nil {
+			return nil, fmt.Errorf("connector %q: %w", id, err)
+		}
+		for _, slo := range cfg.SLOs {
+			key := [2]string{slo.Service, slo.Name}
+			if other, ok := definedBy[key]; ok {
+				return nil, fmt.Errorf("connectors %q and %q both define SLO %q of service %q: their series would be the same; rename one",
+					other, id, slo.Name, slo.Service)
+			}
+			definedBy[key] = id
+		}
 		merged.SLOs = append(merged.SLOs, cfg.SLOs...)
 	}
-	return PrometheusRules(merged)
+	return renderPrometheusRules(merged)
 }

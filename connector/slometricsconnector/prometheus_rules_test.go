@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -51,13 +52,15 @@ func TestPrometheusRulesExpressions(t *testing.T) {
 	rules := parsed.Groups[0].Rules
 	require.Len(t, rules, 3)
 	assert.Equal(t, "slo:sli_error:ratio_rate1h", rules[0].Record)
-	assert.Equal(t, `sum(rate(slo_sli_events_total{slo_name="checkout-availability",slo_sli_outcome="bad"}[1h])) / sum(rate(slo_sli_events_total{slo_name="checkout-availability"}[1h]))`, rules[0].Expr)
+	sel := `slo_name="checkout-availability",service_name="checkout"`
+	assert.Equal(t, `sum(rate(slo_sli_events_total{`+sel+`,slo_sli_outcome="bad"}[1h])) / sum(rate(slo_sli_events_total{`+sel+`}[1h]))`, rules[0].Expr)
+	assert.Equal(t, map[string]string{"slo_name": "checkout-availability", "service_name": "checkout"}, rules[0].Labels)
 	assert.Equal(t, "slo:sli_error:ratio_rate5m", rules[1].Record)
-	assert.Equal(t, `slo:sli_error:ratio_rate1h{slo_name="checkout-availability"} >= 0.0144
+	assert.Equal(t, `slo:sli_error:ratio_rate1h{`+sel+`} >= 0.0144
 and
-slo:sli_error:ratio_rate5m{slo_name="checkout-availability"} >= 0.0144
+slo:sli_error:ratio_rate5m{`+sel+`} >= 0.0144
 and
-sum by (slo_name) (increase(slo_sli_events_total{slo_name="checkout-availability"}[5m])) >= 20`, rules[2].Expr)
+sum by (slo_name, service_name) (increase(slo_sli_events_total{`+sel+`}[5m])) >= 20`, rules[2].Expr)
 	assert.Equal(t, "page", rules[2].Labels["severity"])
 }
 
@@ -70,6 +73,33 @@ func TestPrometheusRulesErrors(t *testing.T) {
 	assert.ErrorContains(t, err, "target must be a percentage")
 	_, err = PrometheusRulesFromCollectorConfig([]byte("connectors:\n  slometrics:\n    flush_interval: soon\n"))
 	assert.ErrorContains(t, err, `connector "slometrics"`)
+}
+
+// TestPrometheusRulesOfSeveralConnectors: SLO names are unique per
+// connector; the same name for two services, in two connectors, is valid
+// and gets rules of its own; the same name and service would make the same
+// series, and is refused.
+func TestPrometheusRulesOfSeveralConnectors(t *testing.T) {
+	const twoServices = `connectors:
+  slometrics/eu:
+    slos:
+      - {name: availability, service: checkout-eu, sli: {kind: availability}, target: 99.9}
+  slometrics/us:
+    slos:
+      - {name: availability, service: checkout-us, sli: {kind: availability}, target: 99.5}
+`
+	out, err := PrometheusRulesFromCollectorConfig([]byte(twoServices))
+	require.NoError(t, err)
+	var parsed promRuleFile
+	require.NoError(t, yaml.Unmarshal(out, &parsed))
+	require.Len(t, parsed.Groups, 2)
+	assert.Equal(t, "slo-checkout-eu/availability", parsed.Groups[0].Name)
+	assert.Equal(t, "slo-checkout-us/availability", parsed.Groups[1].Name)
+	assert.Contains(t, parsed.Groups[1].Rules[0].Expr, `slo_name="availability",service_name="checkout-us"`)
+
+	sameService := strings.ReplaceAll(twoServices, "checkout-us", "checkout-eu")
+	_, err = PrometheusRulesFromCollectorConfig([]byte(sameService))
+	assert.ErrorContains(t, err, `connectors "slometrics/eu" and "slometrics/us" both define SLO "availability" of service "checkout-eu"`)
 }
 
 // TestShippedRulesMatchShippedConfig keeps distributions/otelcol-ollystack/slo/rules.yaml what the

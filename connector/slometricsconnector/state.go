@@ -139,10 +139,10 @@ func (e *engine) unmarshalState(data []byte) error {
 			fresh.startedAt = time.Unix(0, start)
 		}
 		for _, b := range ss.Minutes {
-			fresh.minutes.add(b.Slot, b.Good, b.Bad)
+			fresh.minutes.restore(bucket{slot: b.Slot, good: b.Good, bad: b.Bad})
 		}
 		for _, b := range ss.Hours {
-			fresh.hours.add(b.Slot, b.Good, b.Bad)
+			fresh.hours.restore(bucket{slot: b.Slot, good: b.Good, bad: b.Bad})
 		}
 		for i, a := range s.def.alerts {
 			for _, name := range ss.Firing {
