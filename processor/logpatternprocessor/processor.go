@@ -167,11 +167,13 @@ func (p *logPatternProcessor) observe(service, key string, match logpattern.Matc
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	born := match.New
+	// A template joined to an older one of another length is born with that
+	// one's id: not a new template for the reader.
+	born := match.New && !match.Joined
 	if p.rates != nil {
 		r, jumped := p.rates.observe(templateKey{service: key, id: match.ID}, now)
-		// A template joined to an older one of another length is born
-		// with that one's id: not a new template for the reader. Batches of
+		// A template evicted from its miner and born again keeps its id:
+		// while its rate entry lasts, it is not announced twice. Batches of
 		// one service run concurrently, so another record of a new template
 		// may be observed before its birth: the entry remembers whether the
 		// birth was announced rather than whether it was seen.

@@ -184,6 +184,44 @@ func TestNewTemplateEventWithoutWarmup(t *testing.T) {
 	assert.Len(t, eventsOf(again), 2, "the old events pass through, no new ones")
 }
 
+// TestNewTemplateEventNotForJoinedTemplate: a line of a known event with
+// optional parts ("(1.98 KB)") starts a template of another length that
+// takes the known one's id. That id was announced: no second event, whether
+// rate jumps are tracked or not, and after its rate entry was dropped.
+func TestNewTemplateEventNotForJoinedTemplate(t *testing.T) {
+	const (
+		short = "proxy.example.com:443 close, 785 bytes sent, 145 bytes received, lifetime 00:01"
+		long  = "proxy.example.com:443 close, 2034 bytes (1.98 KB) sent, 4206 bytes (4.10 KB) received, lifetime 00:39"
+	)
+	for _, tc := range []struct {
+		name         string
+		rateJump     bool
+		maxTemplates int
+	}{
+		{"rate_jump enabled", true, 100},
+		{"rate_jump disabled", false, 0},
+		{"rate entry dropped", true, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := defaultConfig()
+			cfg.NewTemplate.Warmup = 0
+			cfg.RateJump.Enabled = tc.rateJump
+			cfg.RateJump.MaxTemplates = tc.maxTemplates
+			p := newTestProcessor(t, cfg, newFakeClock())
+			events := eventsOf(process(t, p, newLogs("proxy", short)))
+			require.Len(t, events, 1)
+			announced, _ := events[0].Attributes().Get("log.record.template.id")
+			// Another template takes the only rate entry of a table of one.
+			require.Len(t, eventsOf(process(t, p, newLogs("proxy", "cache warmed in 3s"))), 1)
+
+			out := process(t, p, newLogs("proxy", long))
+			assert.Empty(t, eventsOf(out), "a template joined to an announced id is not new")
+			id, _ := out.ResourceLogs().At(0).ScopeLogs().At(0).LogRecords().At(0).Attributes().Get("log.record.template.id")
+			assert.Equal(t, announced.Str(), id.Str(), "the long line joined the short one's id")
+		})
+	}
+}
+
 func TestNewTemplateEventAfterWarmup(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.NewTemplate.Warmup = time.Minute

@@ -27,9 +27,10 @@ type templateRate struct {
 	partial  bool
 	lastJump time.Time
 	// announced is set once the template's birth was handled (an event, or
-	// none during the warm-up), so that neither a later cluster joined to it
-	// nor a record of it observed before its birth (batches run
-	// concurrently) makes a second birth or loses the first.
+	// none during the warm-up), so that neither a birth of the same id after
+	// the miner evicted the template nor a record of it observed before its
+	// birth (batches run concurrently) makes a second birth or loses the
+	// first.
 	announced bool
 
 	prev, next *templateRate

@@ -10,9 +10,17 @@ const Wildcard = "<*>"
 
 var wildcardBytes = []byte(Wildcard)
 
-// maxInterned bounds the table of partially masked tokens (such as "blk_<*>") so
-// that a stream of distinct tokens cannot grow memory without limit.
-const maxInterned = 1 << 14
+// Partially masked tokens (such as "blk_<*>") are interned, so that a line
+// of known tokens allocates nothing. The table is bounded by bytes: an entry
+// costs its length plus internEntryOverhead (about what its map slot and
+// allocation take), and the table is cleared when the next entry would take
+// it past internBudget. Tokens longer than maxInternedLen are not interned:
+// they are rare, mostly distinct, and would crowd out the common short ones.
+const (
+	internBudget        = 256 << 10
+	internEntryOverhead = 64
+	maxInternedLen      = 256
+)
 
 // tokenizer splits a line into tokens and masks the variable ones. It reuses its
 // buffers between lines, so it must not be shared between goroutines.
@@ -20,6 +28,9 @@ type tokenizer struct {
 	tokens []string
 	buf    []byte
 	intern map[string]string
+	// internBytes is the cost of the intern table's entries, at most
+	// internBudget.
+	internBytes int
 }
 
 func newTokenizer() *tokenizer {
@@ -33,6 +44,7 @@ func newTokenizer() *tokenizer {
 // into one trailing wildcard. The returned slice is reused by the next call.
 func (t *tokenizer) tokenize(line string, maxTokens int) []string {
 	t.tokens = t.tokens[:0]
+	closing := closingQuotes{next: -1}
 	i, n := 0, len(line)
 	for i < n {
 		for i < n && isSpace(line[i]) {
@@ -46,7 +58,7 @@ func (t *tokenizer) tokenize(line string, maxTokens int) []string {
 			break
 		}
 		start := i
-		if end, ok := quotedSpan(line, i); ok {
+		if end, ok := quotedSpan(line, i, &closing); ok {
 			t.tokens = append(t.tokens, t.maskQuoted(line[start:end]))
 			i = end
 			continue
@@ -71,34 +83,71 @@ const minQuotedGaps = 3
 // quotedSpan reports the end of a double-quoted string that starts at i and
 // holds at least minQuotedGaps word gaps before its closing quote (the closing
 // quote must end a token). Other quoted strings are left to the ordinary
-// masking rules.
-func quotedSpan(line string, i int) (int, bool) {
+// masking rules. Calls for one line must come in increasing order of i with
+// the same closing, which makes the cost of a line linear: an unclosed quote
+// at the start of each token would otherwise scan the rest of the line for
+// every token.
+func quotedSpan(line string, i int, closing *closingQuotes) (int, bool) {
 	if line[i] != '"' {
 		return 0, false
 	}
-	gaps := 0
-	for j := i + 1; j < len(line); j++ {
-		c := line[j]
-		if isSpace(c) {
-			if !isSpace(line[j-1]) {
-				gaps++
-			}
-			continue
-		}
-		if c != '"' {
-			continue
-		}
-		end := j + 1
-		// Trailing punctuation such as `",` stays part of the token.
-		for end < len(line) && !isSpace(line[end]) && isTrailingPunct(line[end]) {
-			end++
-		}
-		if end < len(line) && !isSpace(line[end]) {
-			continue // an inner quote, keep looking for the closing one
-		}
-		return end, gaps >= minQuotedGaps
+	j := closing.after(line, i+1)
+	if j == len(line) {
+		return 0, false
 	}
-	return 0, false
+	// Count the gaps up to the closing quote, stopping at the number needed:
+	// the scan then covers at most the next minQuotedGaps tokens.
+	gaps := 0
+	for k := i + 1; k < j && gaps < minQuotedGaps; k++ {
+		if isSpace(line[k]) && !isSpace(line[k-1]) {
+			gaps++
+		}
+	}
+	if gaps < minQuotedGaps {
+		return 0, false
+	}
+	return closingEnd(line, j), true
+}
+
+// closingQuotes finds the quotes of a line that can close a quoted string,
+// in one pass from left to right over the calls for that line.
+type closingQuotes struct {
+	// next is the first closing quote at or after the position of the last
+	// search, len(line) when there is none; -1 before the first search.
+	next int
+}
+
+// after returns the position of the first closing quote at or after from,
+// or len(line). from must not decrease between calls for one line.
+func (c *closingQuotes) after(line string, from int) int {
+	if c.next >= from {
+		return c.next
+	}
+	j := from
+	for {
+		k := strings.IndexByte(line[j:], '"')
+		if k < 0 {
+			j = len(line)
+			break
+		}
+		j += k
+		if end := closingEnd(line, j); end == len(line) || isSpace(line[end]) {
+			break
+		}
+		j++ // an inner quote: keep looking for the closing one
+	}
+	c.next = j
+	return j
+}
+
+// closingEnd returns the end of the token a quote at j closes: trailing
+// punctuation such as `",` stays part of it.
+func closingEnd(line string, j int) int {
+	end := j + 1
+	for end < len(line) && isTrailingPunct(line[end]) {
+		end++
+	}
+	return end
 }
 
 func isTrailingPunct(c byte) bool {
@@ -218,16 +267,23 @@ func (t *tokenizer) appendMaskedPieces(part string) {
 }
 
 // internBuf returns the buffer as a string, sharing one copy per distinct
-// value; the map lookup with a converted []byte key does not allocate.
+// value up to maxInternedLen bytes; the map lookup with a converted []byte
+// key does not allocate.
 func (t *tokenizer) internBuf() string {
+	if len(t.buf) > maxInternedLen {
+		return string(t.buf)
+	}
 	if s, ok := t.intern[string(t.buf)]; ok {
 		return s
 	}
-	if len(t.intern) >= maxInterned {
+	cost := len(t.buf) + internEntryOverhead
+	if t.internBytes+cost > internBudget {
 		clear(t.intern)
+		t.internBytes = 0
 	}
 	s := string(t.buf)
 	t.intern[s] = s
+	t.internBytes += cost
 	return s
 }
 

@@ -81,6 +81,10 @@ type Match struct {
 	Template string
 	// New is true when this line created the template.
 	New bool
+	// Joined is true when the new template took the id of an existing
+	// template of another token count (the same event with an optional
+	// part): the template is new, its id is not.
+	Joined bool
 }
 
 // Miner is an online template miner. It is safe for concurrent use; calls are
@@ -129,12 +133,13 @@ func (m *Miner) Add(line string) Match {
 	}
 	leaf, path := m.tree.route(tokens)
 	c := newCluster(tokens, path)
-	if joined := m.shape.join(c, shapeSimilarity); joined != nil {
+	joined := m.shape.join(c, shapeSimilarity)
+	if joined != nil {
 		c.id = joined.id
 	}
 	leaf.clusters = append(leaf.clusters, c)
 	m.lru.pushFront(c)
-	return Match{ID: c.id, Template: c.template, New: true}
+	return Match{ID: c.id, Template: c.template, New: true, Joined: joined != nil}
 }
 
 // Match returns the template Add would assign the line to, without changing

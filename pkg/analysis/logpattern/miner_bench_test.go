@@ -3,6 +3,8 @@ package logpattern
 import (
 	"fmt"
 	"math/rand/v2"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/ollystack/ollystack/pkg/analysis/internal/cputime"
@@ -90,5 +92,119 @@ func BenchmarkTokenize(b *testing.B) {
 	for b.Loop() {
 		tk.tokenize(lines[i&(len(lines)-1)], 128)
 		i++
+	}
+}
+
+// BenchmarkAddQuotes: lines where every token opens a quote that no later
+// quote closes (`"a "a "a …`), against plain lines of the same size. Finding
+// the closing quote must not scan the rest of the line once per token: at
+// 4 KiB that cost ~2 ms per line against ~10 µs for the plain one.
+func BenchmarkAddQuotes(b *testing.B) {
+	for _, size := range []int{4 << 10, 1 << 20} {
+		for _, c := range []struct{ name, unit string }{{"plain", "a "}, {"unclosed", `"a `}} {
+			b.Run(fmt.Sprintf("%s/%dKiB", c.name, size>>10), func(b *testing.B) {
+				line := strings.Repeat(c.unit, size/len(c.unit))
+				m := mustMiner(b, Config{})
+				m.Add(line)
+				for b.Loop() {
+					m.Add(line)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkMinerHeap reports the heap one miner holds (heap-B/miner) after
+// learning lines of several shapes, at the processor's default of 1,000
+// templates: the figures of the processor README's memory section. Run it
+// with -benchtime 1x; the time per op is that of learning the lines.
+func BenchmarkMinerHeap(b *testing.B) {
+	word := func(rng *rand.Rand, n int) string {
+		w := make([]byte, n)
+		for i := range w {
+			w[i] = byte('a' + rng.IntN(26))
+		}
+		return string(w)
+	}
+	// Each case returns 1,000 lines of distinct templates, unless it says
+	// otherwise.
+	cases := []struct {
+		name  string
+		lines func(rng *rand.Rand) []string
+	}{
+		{"ordinary-110B", func(rng *rand.Rand) []string {
+			lines := make([]string, 1000)
+			for i := range lines {
+				words := make([]string, 12)
+				for j := range words {
+					words[j] = word(rng, 7)
+				}
+				lines[i] = strings.Join(words, " ") + fmt.Sprintf(" user=%d took %dms", rng.IntN(100), rng.IntN(100))
+			}
+			return lines
+		}},
+		{"128-words-4KiB", func(rng *rand.Rand) []string {
+			lines := make([]string, 1000)
+			for i := range lines {
+				words := make([]string, 128)
+				for j := range words {
+					words[j] = word(rng, 31)
+				}
+				lines[i] = strings.Join(words, " ")
+			}
+			return lines
+		}},
+		// Three long words: each is kept as a token, in the template text,
+		// and the first two also as the tree route and the index key.
+		{"3-words-4KiB", func(rng *rand.Rand) []string {
+			lines := make([]string, 1000)
+			for i := range lines {
+				lines[i] = word(rng, 1364) + " " + word(rng, 1364) + " " + word(rng, 1366)
+			}
+			return lines
+		}},
+		// Masking lengthens these tokens ("abc=1=1…" → "abc=<*>=<*>…").
+		{"masked-4KiB", func(rng *rand.Rand) []string {
+			lines := make([]string, 1000)
+			for i := range lines {
+				words := make([]string, 128)
+				for j := range words {
+					words[j] = word(rng, 3) + strings.Repeat("=1", 9) + word(rng, 10)
+				}
+				lines[i] = strings.Join(words, " ")
+			}
+			return lines
+		}},
+		// 4,000 distinct long words with one digit: a template each, most
+		// evicted, each masked to a distinct token ("kkkk…abc_<*>").
+		{"distinct-long-tokens", func(*rand.Rand) []string {
+			lines := make([]string, 4000)
+			pad := strings.Repeat("k", 4000)
+			for i := range lines {
+				lines[i] = pad + letterWord(i) + "_1"
+			}
+			return lines
+		}},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			lines := c.lines(rand.New(rand.NewPCG(3, 4)))
+			var held int64
+			var ms runtime.MemStats
+			for b.Loop() {
+				runtime.GC()
+				runtime.ReadMemStats(&ms)
+				before := ms.HeapAlloc
+				m := mustMiner(b, Config{MaxClusters: 1000})
+				for _, l := range lines {
+					m.Add(l)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&ms)
+				held = int64(ms.HeapAlloc) - int64(before)
+				runtime.KeepAlive(m)
+			}
+			b.ReportMetric(float64(held), "heap-B/miner")
+		})
 	}
 }

@@ -202,10 +202,16 @@ func TestVariableLengthLinesShareID(t *testing.T) {
 	if a.ID != b.ID {
 		t.Fatalf("optional parts split one event: %q / %q", a.Template, b.Template)
 	}
+	if !a.New || a.Joined || !b.New || !b.Joined {
+		t.Fatalf("first %+v, second %+v: want both new, only the second joined", a, b)
+	}
 	c := m.Add("session opened for user root by LOGIN uid=0 euid=0 rhost=10.0.0.1")
 	d := m.Add("session opened for user root by LOGIN uid=0 euid=0 rhost=10.0.0.1 user=admin")
-	if c.ID == d.ID {
+	if c.ID == d.ID || d.Joined {
 		t.Fatal("an extra key=value field joined another event")
+	}
+	if again := m.Add("proxy.example.com:443 close, 99 bytes (0.10 KB) sent, 7 bytes (0.01 KB) received, lifetime 00:02"); again.New || again.Joined {
+		t.Fatalf("a line of a known template: %+v", again)
 	}
 }
 

@@ -18,6 +18,9 @@ type analysis struct {
 	critical map[*node]int64
 	// errorBelow marks spans with an error span somewhere below them.
 	errorBelow map[*node]bool
+	// slowCallsBelow holds the services of the slow calls below each span;
+	// built on first use by slowCallBelow.
+	slowCallsBelow map[*node]serviceSummary
 	// changes holds the new versions and deployment events per service.
 	changes map[string]*serviceChange
 }

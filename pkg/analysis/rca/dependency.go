@@ -1,7 +1,5 @@
 package rca
 
-import "slices"
-
 // Evidence weights of the dependency-failure analyzer.
 const (
 	weightFailedCall      = 0.35 // the first failed client call to the callee
@@ -168,16 +166,58 @@ func (a *analysis) slowCall(n *node) (OperationStats, bool) {
 // slowCallBelow reports whether a call below n (made by its callee or
 // further down) was slow too: then n's slowness was passed on.
 func (a *analysis) slowCallBelow(n *node) bool {
-	stack := slices.Clone(n.children)
-	for len(stack) > 0 {
-		c := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if _, isCall := calleeOf(c); isCall && c.span.ServiceName != n.span.ServiceName {
-			if _, slow := a.slowCall(c); slow {
-				return true
-			}
-		}
-		stack = append(stack, c.children...)
+	if a.slowCallsBelow == nil {
+		a.slowCallsBelow = a.slowCallServicesBelow()
 	}
-	return false
+	return a.slowCallsBelow[n].other(n.span.ServiceName)
+}
+
+// slowCallServicesBelow summarises, for each span, the services of the slow
+// calls below it. Each slow call marks its ancestors and stops at the first
+// one the call does not change: everything above that one already holds the
+// call's service (or two services). A summary changes at most twice, which
+// keeps this linear in the number of spans however deep the tree, where
+// walking each slow call's subtree was quadratic on a chain of slow calls.
+func (a *analysis) slowCallServicesBelow() map[*node]serviceSummary {
+	below := make(map[*node]serviceSummary)
+	for _, c := range a.tree.nodes {
+		if _, isCall := calleeOf(c); !isCall {
+			continue
+		}
+		if _, slow := a.slowCall(c); !slow {
+			continue
+		}
+		for p := c.parent; p != nil; p = p.parent {
+			s, changed := below[p].with(c.span.ServiceName)
+			if !changed {
+				break
+			}
+			below[p] = s
+		}
+	}
+	return below
+}
+
+// serviceSummary is a set of services reduced to what slowCallBelow asks of
+// it: whether it holds a service other than a given one. It keeps the first
+// service and whether there are others.
+type serviceSummary struct {
+	first string
+	count int // 0, 1, or 2 for two or more
+}
+
+// with returns the summary with service added, and whether that changed it.
+func (s serviceSummary) with(service string) (serviceSummary, bool) {
+	switch {
+	case s.count == 0:
+		return serviceSummary{first: service, count: 1}, true
+	case s.count == 1 && service != s.first:
+		return serviceSummary{first: s.first, count: 2}, true
+	}
+	return s, false
+}
+
+// other reports whether the set holds a service other than service.
+func (s serviceSummary) other(service string) bool {
+	return s.count > 1 || s.count == 1 && s.first != service
 }
