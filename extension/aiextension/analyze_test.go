@@ -139,6 +139,7 @@ func TestAnalyzeBadInput(t *testing.T) {
 		{"wrong type", `{"correlation_id":42}`, http.StatusBadRequest, `field \"correlation_id\" must be a string`},
 		{"two objects", `{"correlation_id":"x"} {}`, http.StatusBadRequest, "exactly one JSON object"},
 		{"array", `[]`, http.StatusBadRequest, "must be a JSON object"},
+		{"string", `"olly-fail-0001"`, http.StatusBadRequest, "the body must be a JSON object {correlation_id, analysis_type}"},
 		{"too large", `{"correlation_id":"` + strings.Repeat("a", 5000) + `"}`, http.StatusRequestEntityTooLarge, "request_too_large"},
 	}
 	for _, tt := range tests {
@@ -147,6 +148,7 @@ func TestAnalyzeBadInput(t *testing.T) {
 			assert.Equal(t, tt.status, r.status, string(r.body))
 			assert.Equal(t, "application/json", r.header.Get("Content-Type"))
 			assert.Contains(t, string(r.body), tt.want)
+			assert.NotContains(t, string(r.body), "aiextension.", "no Go type names")
 			e := decode[errorBody](t, r)
 			require.NotNil(t, e.Error)
 			assert.Equal(t, tt.status, e.Error.Status)

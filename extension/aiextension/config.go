@@ -222,8 +222,9 @@ func (c *InvestigationsConfig) validate() error {
 	if slices.Contains(c.ServiceLabels, "") {
 		errs = append(errs, errors.New("investigations::service_labels: names must not be empty"))
 	}
-	if a := c.SLOAlerts.Get(); a != nil && a.PollInterval < time.Second {
-		errs = append(errs, fmt.Errorf("investigations::slo_alerts::poll_interval %s: must be at least 1s", a.PollInterval))
+	if a := c.SLOAlerts.Get(); a != nil && (a.PollInterval < time.Second || a.PollInterval > maxSLOAlertPollInterval) {
+		errs = append(errs, fmt.Errorf("investigations::slo_alerts::poll_interval %s: must be between 1s and %s: the first poll reads four intervals back, and a poll reads at most %s",
+			a.PollInterval, maxSLOAlertPollInterval, maxSLOAlertWindow))
 	}
 	if w := c.Webhook.Get(); w != nil {
 		if err := checkHTTPURL(w.Endpoint); err != nil {

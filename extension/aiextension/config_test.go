@@ -84,7 +84,7 @@ func TestLoadConfig(t *testing.T) {
 			"investigations::lookback 0s: must be positive",
 			"investigations::max_requests 51: must be between 1 and 50",
 			"investigations::service_labels: names must not be empty",
-			"investigations::slo_alerts::poll_interval 10ms: must be at least 1s",
+			"investigations::slo_alerts::poll_interval 10ms: must be between 1s and 30m0s",
 			`investigations::webhook::endpoint: "not a url" must be an http(s) URL`,
 			`investigations::link_base_url: "ftp://x" must be an http(s) URL`,
 			"runbooks[0]::name must be set",
@@ -98,6 +98,9 @@ func TestLoadConfig(t *testing.T) {
 			"investigations::webhook_retry: 'max_elapsed_time' must not be less than 'initial_interval'",
 			"multiplier value must be greater than or equal to 0",
 			"randomization_factor value must be less than or equal to 1",
+		}},
+		{id: component.NewIDWithName(metadata.Type, "invalid-slo-alerts"), wantErr: []string{
+			"investigations::slo_alerts::poll_interval 1h0m0s: must be between 1s and 30m0s: the first poll reads four intervals back, and a poll reads at most 2h46m40s",
 		}},
 		{id: component.NewIDWithName(metadata.Type, "invalid-store"), wantErr: []string{"id must not be empty"}},
 		{id: component.NewIDWithName(metadata.Type, "invalid-baseline"), wantErr: []string{

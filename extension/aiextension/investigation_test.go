@@ -17,9 +17,13 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/collector/component/componenttest"
 	"go.opentelemetry.io/collector/config/configoptional"
+	"go.opentelemetry.io/collector/config/configretry"
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/plog"
+	"go.opentelemetry.io/otel/attribute"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/ollystack/ollystack/extension/aiextension/internal/metadata"
 	"github.com/ollystack/ollystack/pkg/signalstore"
@@ -413,10 +417,16 @@ func TestInvestigationRequestsAreValidated(t *testing.T) {
 		{`{"service":"` + strings.Repeat("s", 300) + `"}`, "at most 256 bytes"},
 		{`{"service":"a","frm":"x"}`, `unknown field "frm"`},
 		{`{"service":"a","from":"yesterday"}`, "RFC 3339"},
+		{`[{"service":"a"}]`, "the body must be a JSON object {service, correlation_id, from, to} or an Alertmanager webhook payload"},
+		{`{"version":"4","alerts":{}}`, `field "alerts" must be a JSON array`},
 	} {
 		r := srv.postTo(t, routeInvestigations, tc.body)
 		assert.Equal(t, http.StatusBadRequest, r.status, tc.body)
-		assert.Contains(t, decode[errorBody](t, r).Error.Message, tc.want, tc.body)
+		msg := decode[errorBody](t, r).Error.Message
+		assert.Contains(t, msg, tc.want, tc.body)
+		for _, goName := range []string{"aiextension.", "struct", "[]"} {
+			assert.NotContains(t, msg, goName, tc.body)
+		}
 	}
 	r := srv.postTo(t, routeInvestigations, `{"service":"`+strings.Repeat("s", maxInvestigationBody)+`"}`)
 	assert.Equal(t, http.StatusRequestEntityTooLarge, r.status)
@@ -584,6 +594,7 @@ func TestPendingInvestigationsAreSweptIntoTheQueue(t *testing.T) {
 		time.Sleep(time.Millisecond) // distinct update times: oldest first
 	}
 	require.NoError(t, iv.requeue(context.Background(), statusPending))
+	assert.True(t, iv.backlog.Load(), "some wait: the sweep reads the store")
 	assert.Equal(t, ids[0], <-iv.queue, "the oldest first; the others wait")
 	// ids[0] is still running here: the next sweep queues the next one, not it again.
 	require.NoError(t, iv.requeue(context.Background(), statusPending))
@@ -592,4 +603,179 @@ func TestPendingInvestigationsAreSweptIntoTheQueue(t *testing.T) {
 	assert.Equal(t, ids[2], <-iv.queue)
 	require.NoError(t, iv.requeue(context.Background(), statusPending))
 	assert.Empty(t, iv.queue, "all three are active")
+}
+
+// spyDocuments is a document store that counts the investigations read
+// one by one and lets a test act between a listing and its answer.
+type spyDocuments struct {
+	signalstore.DocumentStore
+
+	mu   sync.Mutex
+	gets int
+	// afterList, if set, runs once, after a listing has been read and
+	// before it is returned.
+	afterList func()
+}
+
+func (d *spyDocuments) GetDocument(ctx context.Context, kind, id string) (signalstore.Document, error) {
+	d.mu.Lock()
+	d.gets++
+	d.mu.Unlock()
+	return d.DocumentStore.GetDocument(ctx, kind, id)
+}
+
+func (d *spyDocuments) ListDocuments(ctx context.Context, f signalstore.DocumentFilter) ([]signalstore.Document, error) {
+	docs, err := d.DocumentStore.ListDocuments(ctx, f)
+	d.mu.Lock()
+	hook := d.afterList
+	d.afterList = nil
+	d.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	return docs, err
+}
+
+func (d *spyDocuments) reads() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.gets
+}
+
+// newTestInvestigator is an investigator reading store, keeping docs,
+// without workers or sweep: the test takes ids from its queue and runs
+// them itself. Its self-metrics are read from tel, its logs from the
+// returned observer.
+func newTestInvestigator(t *testing.T, store signalstore.Reader, docs signalstore.DocumentStore, n func(*metadata.TelemetryBuilder) *notifier, configure func(*Config)) (*investigator, *componenttest.Telemetry, *observer.ObservedLogs) {
+	t.Helper()
+	cfg := createDefaultConfig().(*Config)
+	if configure != nil {
+		configure(cfg)
+	}
+	tel := componenttest.NewTelemetry()
+	t.Cleanup(func() { require.NoError(t, tel.Shutdown(context.Background())) })
+	tb, err := metadata.NewTelemetryBuilder(tel.NewTelemetrySettings())
+	require.NoError(t, err)
+	core, logs := observer.New(zapcore.InfoLevel)
+	a := newAPI(cfg, store, docs, nil, zap.New(core), tb)
+	var notify *notifier
+	if n != nil {
+		notify = n(tb)
+	}
+	a.investigations = newInvestigator(a, notify)
+	return a.investigations, tel, logs
+}
+
+func quickInvestigation(at time.Time) *investigation {
+	// No telemetry in the scope: it runs at once and finishes.
+	return &investigation{ID: newInvestigationID(), CreatedAt: at, Trigger: trigger{Source: sourceAPI}, Scope: scope{Service: "x", From: at.Add(-time.Minute), To: at}}
+}
+
+// TestInvestigationEndedDuringASweepIsNotRunAgain: the sweep reads an
+// investigation pending; a worker finishes it before the sweep queues it,
+// so it is queued again. Taken from the queue, it is not run a second
+// time: one attempt, one count, one webhook message.
+func TestInvestigationEndedDuringASweepIsNotRunAgain(t *testing.T) {
+	docs := &spyDocuments{DocumentStore: newMemoryDocuments()}
+	iv, tel, _ := newTestInvestigator(t, openStore(t), docs, func(tb *metadata.TelemetryBuilder) *notifier {
+		// Not running: its messages stay in its queue, to be counted.
+		return newNotifier("http://webhook.invalid", http.DefaultClient, configretry.NewDefaultBackOffConfig(), "", zap.NewNop(), tb)
+	}, nil)
+	ctx := context.Background()
+	inv := quickInvestigation(time.Now())
+	existing, err := iv.submit(ctx, inv)
+	require.NoError(t, err)
+	require.Nil(t, existing)
+
+	docs.afterList = func() { // a worker, while the sweep reads
+		id := <-iv.queue
+		iv.run(id)
+		iv.done(id)
+	}
+	require.NoError(t, iv.requeue(ctx, statusPending))
+	require.Len(t, iv.queue, 1, "the sweep queued it again: it read it pending")
+	id := <-iv.queue
+	iv.run(id)
+	iv.done(id)
+
+	got, err := iv.load(ctx, inv.ID)
+	require.NoError(t, err)
+	assert.Equal(t, statusFinished, got.Status, got.Error)
+	assert.Equal(t, 1, got.Attempts, "not run again")
+	assert.Equal(t, int64(1), counterValue(t, tel, metadata.MetricInvestigations, attribute.NewSet(attribute.String("status", statusFinished))))
+	assert.Len(t, iv.notifier.pending, 1, "one webhook message")
+}
+
+// putInvestigations writes investigations with the given update times,
+// in parallel (the embedded store commits concurrent writes together).
+func putInvestigations(t *testing.T, docs signalstore.DocumentStore, invs []investigation, updated func(i int) time.Time) {
+	t.Helper()
+	errs := make([]error, len(invs))
+	var wg sync.WaitGroup
+	for i := range invs {
+		wg.Go(func() {
+			body, err := json.Marshal(invs[i])
+			if err == nil {
+				err = docs.PutDocument(context.Background(), signalstore.Document{
+					Kind: signalstore.DocumentKindInvestigation, ID: invs[i].ID, Updated: updated(i), Body: body,
+				})
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		require.NoError(t, err)
+	}
+}
+
+// TestOldPendingInvestigationIsResumedBehindNewerOnes: the pending
+// investigation is older than the 1,000 ended ones after it, which a
+// first read of the store holds; it is still found and run at start.
+func TestOldPendingInvestigationIsResumedBehindNewerOnes(t *testing.T) {
+	store := openStore(t)
+	now := time.Now().UTC()
+	pending := *quickInvestigation(now.Add(-time.Hour))
+	pending.Status = statusPending
+	putInvestigations(t, store, []investigation{pending}, func(int) time.Time { return now.Add(-time.Hour) })
+	ended := make([]investigation, resumePage)
+	for i := range ended {
+		ended[i] = *quickInvestigation(now.Add(-30 * time.Minute))
+		ended[i].Status, ended[i].Attempts = statusFinished, 1
+	}
+	putInvestigations(t, store, ended, func(i int) time.Time { return now.Add(-30 * time.Minute).Add(time.Duration(i) * time.Millisecond) })
+
+	srv := startServer(t, hostWith(store), nil)
+	got := srv.awaitInvestigation(t, pending.ID)
+	assert.Equal(t, statusFinished, got.Status, got.Error)
+	assert.Equal(t, 1, got.Attempts)
+}
+
+// TestUnfinishedInvestigationsBeyondTheBoundAreReported: past the bound of
+// documents read, an older pending investigation is not found, and a
+// warning says so.
+func TestUnfinishedInvestigationsBeyondTheBoundAreReported(t *testing.T) {
+	docs := newMemoryDocuments()
+	iv, _, logs := newTestInvestigator(t, openStore(t), docs, nil, nil)
+	iv.maxScanned = 3
+	now := time.Now().UTC()
+	pending := *quickInvestigation(now)
+	pending.Status = statusPending
+	putInvestigations(t, docs, []investigation{pending}, func(int) time.Time { return now.Add(-time.Hour) })
+	ended := []investigation{*quickInvestigation(now), *quickInvestigation(now), *quickInvestigation(now)}
+	for i := range ended {
+		ended[i].Status = statusFailed
+	}
+	putInvestigations(t, docs, ended, func(i int) time.Time { return now.Add(time.Duration(i) * time.Second) })
+
+	require.NoError(t, iv.requeue(context.Background(), statusPending))
+	assert.Empty(t, iv.queue)
+	warned := logs.FilterMessageSnippet("Too many investigations").All()
+	require.Len(t, warned, 1)
+	assert.Equal(t, int64(3), warned[0].ContextMap()["looked_at"])
+
+	iv.maxScanned = 4 // room for all: no warning
+	require.NoError(t, iv.requeue(context.Background(), statusPending))
+	assert.Equal(t, pending.ID, <-iv.queue)
+	assert.Len(t, logs.FilterMessageSnippet("Too many investigations").All(), 1)
 }

@@ -1,7 +1,6 @@
 package aiextension // import "github.com/ollystack/ollystack/extension/aiextension"
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -88,7 +87,7 @@ func (a *api) postInvestigation(w http.ResponseWriter, r *http.Request) *httpapi
 		Alerts  json.RawMessage `json:"alerts"`
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
-		return httpapi.BadRequest("the body must be a JSON object " + shape + ": " + httpapi.JSONProblem(err))
+		return httpapi.BodyError(shape, err)
 	}
 	var inv *investigation
 	var ignored string
@@ -101,10 +100,8 @@ func (a *api) postInvestigation(w http.ResponseWriter, r *http.Request) *httpapi
 		inv, ignored, aerr = a.fromAlertmanager(&p, a.now().UTC())
 	} else {
 		var req investigationRequest
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&req); err != nil {
-			return httpapi.BadRequest("the body must be a JSON object " + shape + ": " + httpapi.JSONProblem(err))
+		if err := httpapi.UnmarshalStrict(raw, &req); err != nil {
+			return httpapi.BodyError(shape, err)
 		}
 		inv, aerr = a.newInvestigation(&req)
 	}

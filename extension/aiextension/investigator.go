@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -22,9 +23,14 @@ import (
 // errQueueFull refuses an investigation when max queue_size wait already.
 var errQueueFull = errors.New("too many investigations are waiting")
 
-// maxResumed bounds how many unfinished investigations are looked at on
-// start.
-const maxResumed = 1_000
+// Unfinished investigations are found by reading investigation documents
+// newest first: the store filters documents by kind and ref, not by status,
+// and has no cursor, so a read of resumePage documents is made larger until
+// it holds them all or maxScannedInvestigations.
+const (
+	resumePage               = 1_000
+	maxScannedInvestigations = 10_000
+)
 
 // investigator runs investigations in background workers. Every change of
 // state is written to the document store before it is acted on, so an
@@ -40,6 +46,14 @@ type investigator struct {
 	ctx     context.Context
 	workers sync.WaitGroup
 
+	// maxScanned bounds the investigation documents read to find the
+	// unfinished ones (maxScannedInvestigations).
+	maxScanned int
+	// backlog is set when an investigation may be pending in the store but
+	// is not queued here (the queue was full, or a run could not start):
+	// only then does the sweep read the store.
+	backlog atomic.Bool
+
 	mu sync.Mutex
 	// active holds the ids queued or running in this process, so the sweep
 	// never queues one twice.
@@ -53,9 +67,10 @@ const sweepInterval = 30 * time.Second
 func newInvestigator(a *api, n *notifier) *investigator {
 	return &investigator{
 		api: a, docs: a.docs, notifier: n, logger: a.logger,
-		queue:  make(chan string, a.cfg.Investigations.QueueSize),
-		ctx:    a.routes.Context(),
-		active: map[string]bool{},
+		queue:      make(chan string, a.cfg.Investigations.QueueSize),
+		ctx:        a.routes.Context(),
+		maxScanned: maxScannedInvestigations,
+		active:     map[string]bool{},
 	}
 }
 
@@ -87,21 +102,13 @@ func (iv *investigator) start(ctx context.Context) error {
 // running (interrupted by a restart) that does not fit is kept pending, as
 // the sweep queues pending ones only.
 func (iv *investigator) requeue(ctx context.Context, states ...string) error {
-	docs, err := iv.docs.ListDocuments(ctx, signalstore.DocumentFilter{Kind: signalstore.DocumentKindInvestigation, Limit: maxResumed})
+	invs, err := iv.unfinished(ctx, states)
 	if err != nil {
-		return fmt.Errorf("reading investigations: %w", err)
+		return err
 	}
-	slices.Reverse(docs) // oldest first
 	full := false
-	for _, d := range docs {
-		var inv investigation
-		if err := json.Unmarshal(d.Body, &inv); err != nil {
-			iv.logger.Warn("Skipping a malformed investigation document", zap.String("id", d.ID), zap.Error(err))
-			continue
-		}
-		if !slices.Contains(states, inv.Status) {
-			continue
-		}
+	for i := range invs {
+		inv := &invs[i]
 		if !full && iv.enqueue(inv.ID) {
 			if inv.Status == statusRunning {
 				iv.logger.Info("Resuming an investigation interrupted by a restart", zap.String("id", inv.ID))
@@ -110,6 +117,7 @@ func (iv *investigator) requeue(ctx context.Context, states ...string) error {
 		}
 		if !full {
 			full = true
+			iv.backlog.Store(true)
 			iv.logger.Warn("Investigation queue full; investigations stay pending until it has room", zap.String("id", inv.ID))
 			if !slices.Contains(states, statusRunning) {
 				return nil // nothing left to do: the pending ones stay as they are
@@ -117,12 +125,60 @@ func (iv *investigator) requeue(ctx context.Context, states ...string) error {
 		}
 		if inv.Status == statusRunning {
 			inv.Status = statusPending
-			if err := iv.save(ctx, &inv); err != nil {
+			if err := iv.save(ctx, inv); err != nil {
 				iv.logger.Warn("Keeping an interrupted investigation pending failed; it is resumed at the next start", zap.String("id", inv.ID), zap.Error(err))
 			}
 		}
 	}
 	return nil
+}
+
+// unfinished returns the stored investigations in the given states, oldest
+// first. It reads the newest documents, more each time, until a read
+// returns fewer than it asked for; past iv.maxScanned older ones are not
+// looked at, and a warning says so.
+func (iv *investigator) unfinished(ctx context.Context, states []string) ([]investigation, error) {
+	limit := min(resumePage, iv.maxScanned)
+	var docs []signalstore.Document
+	for {
+		var err error
+		// One more than limit tells whether there are more.
+		docs, err = iv.docs.ListDocuments(ctx, signalstore.DocumentFilter{Kind: signalstore.DocumentKindInvestigation, Limit: limit + 1})
+		if err != nil {
+			return nil, fmt.Errorf("reading investigations: %w", err)
+		}
+		if len(docs) <= limit {
+			break
+		}
+		if limit == iv.maxScanned {
+			docs = docs[:limit]
+			iv.logger.Warn("Too many investigations to look at them all; unfinished ones older than those looked at are not resumed",
+				zap.Int("looked_at", limit), zap.Time("oldest_looked_at", docs[limit-1].Updated))
+			break
+		}
+		limit = min(4*limit, iv.maxScanned)
+	}
+	var out []investigation
+	for _, d := range slices.Backward(docs) {
+		// The status first: most documents are of ended investigations.
+		var head struct {
+			Status string `json:"status"`
+		}
+		if err := json.Unmarshal(d.Body, &head); err != nil {
+			iv.logger.Warn("Skipping a malformed investigation document", zap.String("id", d.ID), zap.Error(err))
+			continue
+		}
+		if !slices.Contains(states, head.Status) {
+			continue
+		}
+		var inv investigation
+		if err := json.Unmarshal(d.Body, &inv); err != nil {
+			iv.logger.Warn("Skipping a malformed investigation document", zap.String("id", d.ID), zap.Error(err))
+			continue
+		}
+		out = append(out, inv)
+	}
+	return out, nil
 }
 
 // enqueue queues id unless it is already queued or running here; false
@@ -148,7 +204,8 @@ func (iv *investigator) done(id string) {
 	iv.mu.Unlock()
 }
 
-// sweep queues the investigations left pending when the queue was full.
+// sweep queues the investigations left pending when the queue was full or
+// a run could not start.
 func (iv *investigator) sweep() {
 	defer iv.workers.Done()
 	t := time.NewTicker(sweepInterval)
@@ -158,8 +215,14 @@ func (iv *investigator) sweep() {
 		case <-iv.ctx.Done():
 			return
 		case <-t.C:
-			if err := iv.requeue(iv.ctx, statusPending); err != nil && iv.ctx.Err() == nil {
-				iv.logger.Warn("Sweeping pending investigations failed", zap.Error(err))
+			if !iv.backlog.Swap(false) {
+				continue
+			}
+			if err := iv.requeue(iv.ctx, statusPending); err != nil {
+				iv.backlog.Store(true)
+				if iv.ctx.Err() == nil {
+					iv.logger.Warn("Sweeping pending investigations failed", zap.Error(err))
+				}
 			}
 		}
 	}
@@ -187,7 +250,9 @@ func (iv *investigator) submit(ctx context.Context, inv *investigation) (existin
 	}
 	// Losing the race for the last slot is fine: it is kept pending and the
 	// sweep queues it.
-	iv.enqueue(inv.ID)
+	if !iv.enqueue(inv.ID) {
+		iv.backlog.Store(true)
+	}
 	return nil, nil
 }
 
@@ -204,11 +269,18 @@ func (iv *investigator) work() {
 	}
 }
 
-// run takes one investigation from pending to finished or failed.
+// run takes one investigation from pending to finished or failed. One that
+// has ended since it was queued (a sweep read it pending while a worker
+// finished it) is left alone: it is not run, counted or notified twice.
 func (iv *investigator) run(id string) {
 	inv, err := iv.load(iv.ctx, id)
 	if err != nil {
+		iv.backlog.Store(true) // left as it was in the store
 		iv.logger.Error("Loading a queued investigation failed", zap.String("id", id), zap.Error(err))
+		return
+	}
+	if inv.Status == statusFinished || inv.Status == statusFailed {
+		iv.logger.Debug("Skipping an investigation that has already ended", zap.String("id", id), zap.String("status", inv.Status))
 		return
 	}
 	now := iv.api.now()
@@ -221,6 +293,7 @@ func (iv *investigator) run(id string) {
 	}
 	inv.addTimeline(now, "investigation", "", "", text)
 	if err := iv.save(iv.ctx, inv); err != nil {
+		iv.backlog.Store(true) // left as it was in the store
 		iv.logger.Error("Keeping an investigation's state failed", zap.String("id", id), zap.Error(err))
 		return
 	}

@@ -23,8 +23,18 @@ const (
 	sloAlertFiring     = "firing"
 )
 
-// maxSLOAlertsPerPoll bounds the investigations one poll starts.
-const maxSLOAlertsPerPoll = 100
+// sloAlertPage is how many alert records one query returns; a poll reads
+// as many pages as its window holds.
+const sloAlertPage = 100
+
+// maxSLOAlertWindow is the longest window one poll reads: records are read
+// in one-second buckets, and the store's typed query allows 10 000.
+const maxSLOAlertWindow = 10_000 * time.Second
+
+// maxSLOAlertPollInterval keeps the first poll after a start, which reads
+// four intervals (three before the start and the one waited), within
+// maxSLOAlertWindow.
+const maxSLOAlertPollInterval = 30 * time.Minute
 
 // sloAlertPoller starts an investigation for each firing alert record the
 // slometrics connector wrote to the store. Each poll reads back one more
@@ -62,23 +72,71 @@ func (p *sloAlertPoller) run(ctx context.Context) {
 }
 
 // poll reads the firing alert records since the last poll (minus one
-// interval) and submits one investigation per record.
+// interval), at most maxSLOAlertWindow back, page by page, and submits one
+// investigation per record.
 func (p *sloAlertPoller) poll(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.api.now()
-	alerts, err := readFiringSLOAlerts(ctx, p.api.store, p.since.Add(-p.interval), now)
-	if err != nil {
-		return err
+	from := p.since.Add(-p.interval)
+	if oldest := now.Add(-maxSLOAlertWindow); from.Before(oldest) {
+		// Polls failed for long (the store was down, the queue full): a
+		// longer window is more than the store answers.
+		if p.since.Before(oldest) {
+			p.api.logger.Warn("SLO alert records are skipped: the polls before failed for longer than one poll reads back",
+				zap.Duration("skipped", oldest.Sub(p.since)), zap.Time("skipped_from", p.since), zap.Time("skipped_to", oldest),
+				zap.Duration("max_window", maxSLOAlertWindow))
+		}
+		from = oldest
 	}
-	for _, al := range alerts {
-		inv := p.api.sloInvestigation(al, now)
-		if _, err := p.api.investigations.submit(ctx, inv); err != nil {
-			return fmt.Errorf("starting the investigation of SLO alert %s/%s: %w", al.slo, al.alert, err)
+	// Pages follow time; each starts at the second the previous one ended
+	// in, which may have had more records than it returned, so that second
+	// is read again and the records already submitted are skipped.
+	submitted := map[string]bool{}
+	limit := sloAlertPage
+	for from.Before(now) {
+		page, err := readFiringSLOAlerts(ctx, p.api.store, from, now, limit)
+		if err != nil {
+			p.advance(from)
+			return err
+		}
+		for _, al := range page.alerts {
+			inv := p.api.sloInvestigation(al, now)
+			if submitted[inv.ID] {
+				continue
+			}
+			if _, err := p.api.investigations.submit(ctx, inv); err != nil {
+				p.advance(from)
+				return fmt.Errorf("starting the investigation of SLO alert %s/%s: %w", al.slo, al.alert, err)
+			}
+			submitted[inv.ID] = true
+		}
+		switch {
+		case !page.truncated:
+			p.since = now
+			return nil
+		case page.last.After(from):
+			from, limit = page.last, sloAlertPage
+		case limit < signalstore.MaxQueryLimit:
+			// One second holds more records than a page: read it whole.
+			limit = signalstore.MaxQueryLimit
+		default:
+			p.api.logger.Warn("More firing SLO alert records in one second than a query returns; the rest of that second is skipped",
+				zap.Time("second", page.last), zap.Int("read", limit))
+			from, limit = page.last.Add(time.Second), sloAlertPage
 		}
 	}
 	p.since = now
 	return nil
+}
+
+// advance moves since forward to from after a failed poll: the records
+// before from were submitted, and the next poll still reads one interval
+// before it.
+func (p *sloAlertPoller) advance(from time.Time) {
+	if from.After(p.since) {
+		p.since = from
+	}
 }
 
 // sloAlert is one firing alert record.
@@ -89,10 +147,19 @@ type sloAlert struct {
 	traceID                       string
 }
 
-// readFiringSLOAlerts reads the firing alert records of [from, to) with
-// one typed query: grouped by the alert's fields at one-second resolution,
-// which gives each record once with its time.
-func readFiringSLOAlerts(ctx context.Context, r signalstore.QueryRunner, from, to time.Time) ([]sloAlert, error) {
+// sloAlertRecords is one page of firing alert records, in time order.
+type sloAlertRecords struct {
+	alerts []sloAlert
+	// last is the second of the last record; truncated says that more
+	// records followed, from that second on.
+	last      time.Time
+	truncated bool
+}
+
+// readFiringSLOAlerts reads up to limit firing alert records of [from, to)
+// with one typed query: grouped by the alert's fields at one-second
+// resolution, which gives each record once with its time, in time order.
+func readFiringSLOAlerts(ctx context.Context, r signalstore.QueryRunner, from, to time.Time, limit int) (sloAlertRecords, error) {
 	attr := func(k string) signalstore.GroupBy {
 		return signalstore.GroupBy{Field: signalstore.FieldAttribute, Key: k}
 	}
@@ -108,11 +175,11 @@ func readFiringSLOAlerts(ctx context.Context, r signalstore.QueryRunner, from, t
 		},
 		Aggregations: []signalstore.Aggregation{{Func: signalstore.AggCount}},
 		Interval:     signalstore.Duration(time.Second),
-		Limit:        maxSLOAlertsPerPoll,
+		Limit:        limit,
 	}
 	res, err := r.Query(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("query SLO alert records: %w", err)
+		return sloAlertRecords{}, fmt.Errorf("query SLO alert records: %w", err)
 	}
 	col := map[string]int{}
 	for i, c := range res.Columns {
@@ -126,7 +193,7 @@ func readFiringSLOAlerts(ctx context.Context, r signalstore.QueryRunner, from, t
 		}
 		return ""
 	}
-	var out []sloAlert
+	out := sloAlertRecords{truncated: res.Truncated}
 	for _, row := range res.Rows {
 		al := sloAlert{
 			service: cmpOr(str(row, "attribute."+attrServiceName), str(row, "service_name")), slo: str(row, "attribute."+attrSLOName),
@@ -136,10 +203,13 @@ func readFiringSLOAlerts(ctx context.Context, r signalstore.QueryRunner, from, t
 		if i, ok := col["time"]; ok {
 			al.at, _ = row[i].(time.Time)
 		}
+		if !al.at.IsZero() {
+			out.last = al.at
+		}
 		if al.slo == "" || al.alert == "" || al.at.IsZero() {
 			continue
 		}
-		out = append(out, al)
+		out.alerts = append(out.alerts, al)
 	}
 	return out, nil
 }

@@ -149,6 +149,48 @@ func TestDecodeJSON(t *testing.T) {
 	}
 }
 
+// TestDecodeJSONSpeaksJSON: a body of the wrong kind is told what JSON
+// value is expected, never a Go type name (which named the package's
+// request type, or spelt out a whole anonymous struct).
+func TestDecodeJSONSpeaksJSON(t *testing.T) {
+	type body struct {
+		A string   `json:"a"`
+		N int      `json:"n"`
+		U uint     `json:"u"`
+		F float64  `json:"f"`
+		B bool     `json:"b"`
+		L []string `json:"l"`
+		S struct {
+			X int `json:"x"`
+		} `json:"s"`
+		M map[string]string `json:"m"`
+	}
+	for _, c := range []struct{ body, want string }{
+		{`[1]`, "the body must be a JSON object {a}"},
+		{`"x"`, "the body must be a JSON object {a}"},
+		{`{"s":[1]}`, `field "s" must be a JSON object`},
+		{`{"s":{"x":"y"}}`, `field "s.x" must be an integer`},
+		{`{"n":1.5}`, `field "n" must be an integer`},
+		{`{"u":-1}`, `field "u" must be a non-negative integer`},
+		{`{"f":"1"}`, `field "f" must be a number`},
+		{`{"b":1}`, `field "b" must be true or false`},
+		{`{"l":{}}`, `field "l" must be a JSON array`},
+		{`{"m":[]}`, `field "m" must be a JSON object`},
+		{`{"a":{}}`, `field "a" must be a string`},
+	} {
+		r := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(c.body))
+		var v body
+		e := DecodeJSON(httptest.NewRecorder(), r, 1<<10, "{a}", &v)
+		require.NotNil(t, e, c.body)
+		assert.Equal(t, http.StatusBadRequest, e.Status, c.body)
+		assert.Contains(t, e.Message, c.want, c.body)
+		// What "must be a " + the Go type printed.
+		for _, goName := range []string{"httpapi.", "a struct", "a int", "a uint", "a float64", "a bool", "a []", "a map["} {
+			assert.NotContains(t, e.Message, goName, c.body)
+		}
+	}
+}
+
 func TestServeFailsOnBusyPortAndShutsDown(t *testing.T) {
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
