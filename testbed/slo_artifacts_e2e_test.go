@@ -60,13 +60,14 @@ func TestSLOArtifactsNameExportedMetrics(t *testing.T) {
 
 	metricName := regexp.MustCompile(`(?m)^(slo_[a-z_]+)[{ ]`)
 	var exposed []string
+	var body []byte
 	require.Eventually(t, func() bool {
 		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", c.Env.API))
 		if err != nil {
 			return false
 		}
 		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
+		body, _ = io.ReadAll(resp.Body)
 		exposed = exposed[:0]
 		for _, m := range metricName.FindAllStringSubmatch(string(body), -1) {
 			if !slices.Contains(exposed, m[1]) {
@@ -76,6 +77,9 @@ func TestSLOArtifactsNameExportedMetrics(t *testing.T) {
 		return slices.Contains(exposed, "slo_alert_state_ratio")
 	}, 30*time.Second, 200*time.Millisecond, "slo metrics on the prometheus exporter")
 	c.Stop(t)
+	// The rules select an SLO by these labels.
+	assert.Regexp(t, `(?m)^slo_sli_events_total\{.*service_name="frontend".*slo_sli_outcome="bad"`, string(body))
+	assert.Regexp(t, `(?m)^slo_sli_events_total\{.*slo_name="frontend-availability"`, string(body))
 
 	queried := regexp.MustCompile(`\bslo_[a-z_]+\b`)
 	dir := filepath.Join(harness.RepoRoot(), "distributions", "otelcol-ollystack", "slo")
