@@ -12,8 +12,9 @@ import (
 
 // Config configures the signalstore exporter.
 type Config struct {
-	// TimeoutConfig bounds one write (timeout:). A write that times out may
-	// still commit, so a retry can store it twice: at-least-once, never lost.
+	// TimeoutConfig bounds one write (timeout:). A write that times out was
+	// not stored (the embedded store withdraws it), so a retry stores it
+	// once; once the store has begun its commit, the write waits for it.
 	exporterhelper.TimeoutConfig `mapstructure:",squash"`
 	// QueueConfig is the in-memory (or, with storage:, persistent) queue
 	// between the pipeline and the store.

@@ -47,7 +47,9 @@ type Config struct {
 	// MaxBatchRows caps the rows one group-commit transaction takes from
 	// concurrent Write calls.
 	MaxBatchRows int `mapstructure:"max_batch_rows"`
-	// CacheSizeMiB is SQLite's page cache per connection.
+	// CacheSizeMiB is SQLite's page cache per connection, at most 512: half
+	// of the 1 GiB heap each connection's SQLite may use (see
+	// maxCacheSizeMiB).
 	CacheSizeMiB int `mapstructure:"cache_size_mib"`
 	// MaintenanceInterval is how often retention and the size cap are
 	// checked.
@@ -95,6 +97,9 @@ func (cfg *Config) Validate() error {
 	}
 	if cfg.CacheSizeMiB < 1 {
 		errs = append(errs, fmt.Errorf("cache_size_mib %d: must be positive", cfg.CacheSizeMiB))
+	} else if limit := maxCacheSizeMiB(); cfg.CacheSizeMiB > limit {
+		errs = append(errs, fmt.Errorf("cache_size_mib %d: at most %d, half of the %d MiB heap SQLite may use per connection",
+			cfg.CacheSizeMiB, limit, connMaxMemory>>20))
 	}
 	if cfg.MaintenanceInterval < 10*time.Millisecond {
 		errs = append(errs, fmt.Errorf("maintenance_interval %s: must be at least 10ms", cfg.MaintenanceInterval))

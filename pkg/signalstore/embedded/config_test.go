@@ -28,6 +28,22 @@ func TestConfigValidate(t *testing.T) {
 	}
 }
 
+// TestConfigCacheSizeCeiling: a page cache as large as SQLite's heap makes
+// commits fail with "out of memory" once it is warm; Validate stops it.
+func TestConfigCacheSizeCeiling(t *testing.T) {
+	cfg := NewDefaultConfig()
+	cfg.Path = "signals.db"
+	cfg.CacheSizeMiB = 512
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("cache_size_mib 512 (half the heap): %v", err)
+	}
+	cfg.CacheSizeMiB = 513
+	err := cfg.Validate()
+	if err == nil || !strings.Contains(err.Error(), "cache_size_mib 513: at most 512, half of the 1024 MiB heap") {
+		t.Fatalf("cache_size_mib 513: %v; want an error naming the 512 MiB ceiling", err)
+	}
+}
+
 func TestOpenRejectsForeignSchemaVersion(t *testing.T) {
 	store := openTestStore(t)
 	if err := store.submit(t.Context(), &writeRequest{rows: 1, purge: true}); err != nil {

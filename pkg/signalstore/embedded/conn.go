@@ -26,6 +26,17 @@ type dbConn struct {
 // cap costs nothing until used. A variable so tests can provoke exhaustion.
 var connMaxMemory int64 = 1 << 30
 
+// maxCacheSizeMiB is the largest cache_size_mib Validate accepts: half of
+// connMaxMemory. The page cache shares the heap with everything else a
+// connection holds: prepared statements, the rows of a batch being written
+// (attribute values of megabytes), and, with temp_store = MEMORY, the sort
+// and GROUP BY b-trees and percentile inputs of queries. A cache allowed to
+// fill the whole heap makes commits fail with "out of memory" once it is
+// warm; half leaves those a fixed 512 MiB at the default.
+func maxCacheSizeMiB() int {
+	return int(connMaxMemory / 2 >> 20)
+}
+
 // openConn opens the database file. The path is made absolute first: SQLite
 // would parse a name starting with "file:" as a URI, and an absolute path
 // never starts with it.

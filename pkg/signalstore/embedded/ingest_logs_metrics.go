@@ -87,6 +87,7 @@ func (w *writer) insertLogs(b *logBatch, tx *txnState, now time.Time) error {
 		}
 		start = end
 	}
+	tx.useResources(resourceIDs, tableLogs, rowIDs[len(rowIDs)-1])
 	w.extend(tableLogs, rowIDs[0], rowIDs[len(rowIDs)-1], minT, maxT, now)
 	return nil
 }
@@ -126,6 +127,9 @@ func (w *writer) insertMetrics(b *metricBatch, tx *txnState, now time.Time) erro
 	if err != nil {
 		return err
 	}
+	// A batch's points go to up to three tables; each of its resources
+	// gets a use in each of them.
+	lastRowIDs := map[string]int64{}
 	for i := range b.points {
 		p := &b.points[i]
 		if err := w.db.exec(insertMetricSQL[p.table], metricArgs(p, resourceIDs[p.resource])...); err != nil {
@@ -139,6 +143,10 @@ func (w *writer) insertMetrics(b *metricBatch, tx *txnState, now time.Time) erro
 			}
 		}
 		w.extend(p.table, rowID, rowID, p.timeUnix, p.timeUnix, now)
+		lastRowIDs[p.table] = rowID
+	}
+	for table, last := range lastRowIDs {
+		tx.useResources(resourceIDs, table, last)
 	}
 	return nil
 }

@@ -100,6 +100,7 @@ func (w *writer) insertTraces(b *traceBatch, tx *txnState, now time.Time) error 
 		}
 		start = end
 	}
+	tx.useResources(resourceIDs, tableTraces, rowIDs[len(rowIDs)-1])
 	w.extend(tableTraces, rowIDs[0], rowIDs[len(rowIDs)-1], minT, maxT, now)
 	return nil
 }

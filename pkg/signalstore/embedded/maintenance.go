@@ -11,7 +11,8 @@ import (
 // Retention and the size cap run in the writer goroutine, in transactions
 // of at most maintenanceChunkRows rows, and yield to queued writes between
 // chunks: deleting never holds the write lock for long, and ingest never
-// waits for a whole expiry pass.
+// waits for a whole expiry pass. Both also delete the resources that the
+// data they deleted leaves unreferenced (sweepResourcesStep).
 const maintenanceChunkRows = 5000
 
 type maintenanceState struct {
@@ -127,8 +128,8 @@ func (w *writer) usedBytes() (int64, error) {
 }
 
 // expireStep deletes one chunk of data ingested before cutoff, or else one
-// chunk of index and rollup rows whose event time is before it and of
-// documents last updated before it.
+// chunk of index and rollup rows whose event time is before it, of
+// documents last updated before it and of resources no row references.
 func (w *writer) expireStep(cutoff int64) (bool, error) {
 	var table string
 	var first, last int64
@@ -148,12 +149,23 @@ func (w *writer) expireStep(cutoff int64) (bool, error) {
 		return false, err
 	}
 	docs, err := w.deleteDocumentsBefore(cutoff)
-	return did || docs, err
+	if err != nil {
+		return false, err
+	}
+	resources, err := w.sweepResourcesStep()
+	return did || docs || resources, err
 }
 
-// evictOldestStep deletes one chunk of the oldest segment, whatever its
-// age, and the index rows older than the oldest remaining span.
+// evictOldestStep deletes the resources earlier evictions left unreferenced
+// or, when there are none, one chunk of the oldest segment, whatever its
+// age, and the index rows older than the oldest remaining span. Resources go
+// first: they can hold much of the space (kilobytes of attributes per
+// short-lived process), and freeing them may bring the store under its cap
+// without deleting more data.
 func (w *writer) evictOldestStep() (bool, error) {
+	if swept, err := w.sweepResourcesStep(); err != nil || swept {
+		return swept, err
+	}
 	var table string
 	var first, last int64
 	err := w.db.query(`SELECT TableName, FirstRowId, LastRowId FROM ollystack_segments

@@ -41,6 +41,14 @@ var dataTables = []string{tableTraces, tableLogs, tableMetricsGauge, tableMetric
 //     a per-row Timestamp index.
 //   - Resource attributes, identical for every span of a batch from one
 //     process, are stored once in ollystack_resources and referenced by id.
+//     ollystack_resource_uses records, per resource and data table, a rowid
+//     at or after the resource's last row there. Data is deleted from the
+//     low rowids up, so once a table's smallest rowid passes that mark the
+//     resource has no rows left in it; a resource with no uses left is
+//     deleted. Finding them walks an index instead of scanning the data
+//     tables, which have no ResourceId index (see above). Without this,
+//     attributes that change per process (service.instance.id, k8s.pod.uid)
+//     would add resource rows for ever.
 //   - The correlation index (ollystack_correlations) has one row per
 //     (correlation id, trace), updated per batch, never per span; the
 //     services of the trace are a JSON array in that row rather than rows
@@ -69,6 +77,14 @@ CREATE TABLE IF NOT EXISTS ollystack_resources (
 	ServiceName        TEXT NOT NULL,
 	ResourceAttributes TEXT NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS ollystack_resource_uses (
+	ResourceId INTEGER NOT NULL,
+	TableName  TEXT NOT NULL,
+	LastRowId  INTEGER NOT NULL,
+	PRIMARY KEY (ResourceId, TableName)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ollystack_resource_uses_expiry ON ollystack_resource_uses (TableName, LastRowId);
 
 CREATE TABLE IF NOT EXISTS ollystack_segments (
 	TableName  TEXT NOT NULL,
@@ -268,5 +284,5 @@ var purgeTables = []string{
 	"ollystack_exemplar_traces", "ollystack_correlations",
 	"ollystack_service_edges", "ollystack_span_rollup", "ollystack_segments",
 	tableTraces, tableLogs, tableMetricsGauge, tableMetricsSum, tableMetricsHistogram,
-	"ollystack_resources", "ollystack_documents",
+	"ollystack_resource_uses", "ollystack_resources", "ollystack_documents",
 }

@@ -123,12 +123,14 @@ func initWriteConn(ctx context.Context, c *dbConn, cfg *Config) error {
 	}
 	switch version {
 	case "":
-		return c.exec(`INSERT INTO ollystack_meta (Key, Value) VALUES ('schema_version', ?)`, schemaVersion)
+		if err := c.exec(`INSERT INTO ollystack_meta (Key, Value) VALUES ('schema_version', ?)`, schemaVersion); err != nil {
+			return err
+		}
 	case schemaVersion:
-		return nil
 	default:
 		return fmt.Errorf("database schema version %q, this build reads %q", version, schemaVersion)
 	}
+	return seedResourceUses(c)
 }
 
 func openReadConn(cfg *Config) (*dbConn, error) {
@@ -263,8 +265,12 @@ func (s *Store) Purge(ctx context.Context) error {
 }
 
 // submit hands a request to the writer and waits for its commit. If ctx ends
-// after the request was queued, the data may still be committed: callers
-// that retry get at-least-once delivery, never loss.
+// before the writer has taken the request, the request is abandoned: submit
+// returns ctx.Err() and nothing is written, so a caller that retries stores
+// the data once. The writer takes requests only while it holds the write
+// lock, so once taken the commit waits on no one; submit then waits for its
+// outcome even past ctx's end (usually milliseconds: the rows' own I/O and
+// fsync), and a nil error still means committed.
 func (s *Store) submit(ctx context.Context, req *writeRequest) error {
 	req.done = make(chan error, 1)
 	select {
@@ -283,7 +289,11 @@ func (s *Store) submit(ctx context.Context, req *writeRequest) error {
 	case err := <-req.done:
 		return err
 	case <-ctx.Done():
-		return ctx.Err()
+		if req.abandon() {
+			return ctx.Err()
+		}
+		// Taken: the writer answers every request it takes.
+		return <-req.done
 	case <-s.writerDone:
 		// The writer drains the queue before exiting, so a request it
 		// answered has its reply waiting; one sent after it exited has not.

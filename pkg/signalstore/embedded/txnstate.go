@@ -14,6 +14,9 @@ import (
 // upserted once per transaction rather than once per span.
 type txnState struct {
 	newResources map[[sha256.Size]byte]int64
+	// resourceUses is the last rowid each resource may be referenced
+	// from, per data table, for ollystack_resource_uses.
+	resourceUses map[resourceUse]int64
 	correlations map[corrKey]*corrAgg
 	edges        map[edgeKey]*latencyAgg
 	rollups      map[rollupKey]*latencyAgg
@@ -70,6 +73,7 @@ func (a *latencyAgg) add(duration int64, isErr bool) {
 func newTxnState() *txnState {
 	return &txnState{
 		newResources: map[[sha256.Size]byte]int64{},
+		resourceUses: map[resourceUse]int64{},
 		correlations: map[corrKey]*corrAgg{},
 		edges:        map[edgeKey]*latencyAgg{},
 		rollups:      map[rollupKey]*latencyAgg{},
@@ -86,6 +90,17 @@ func (t *txnState) correlation(id string, traceID [16]byte, first, last int64) *
 	a.firstSeen = min(a.firstSeen, first)
 	a.lastSeen = max(a.lastSeen, last)
 	return a
+}
+
+// useResources records that rows of table up to lastRowID may reference
+// the resources. Every resource of a request gets a use, even one none of
+// its rows references (a resource whose only metrics were dropped), so no
+// resource row is ever left without one.
+func (t *txnState) useResources(ids []int64, table string, lastRowID int64) {
+	for _, id := range ids {
+		k := resourceUse{id, table}
+		t.resourceUses[k] = max(t.resourceUses[k], lastRowID)
+	}
 }
 
 func bucketOf(ts int64) int64 {
@@ -118,6 +133,16 @@ func (t *txnState) rollup(ts int64, service, name string, duration int64, isErr 
 
 // flushTxnState upserts the accumulated index and rollup rows.
 func (w *writer) flushTxnState(t *txnState) error {
+	for k, last := range t.resourceUses {
+		// max: after a table was emptied its rowids restart low, and an
+		// older, higher mark is still a safe bound.
+		err := w.db.exec(`INSERT INTO ollystack_resource_uses (ResourceId, TableName, LastRowId) VALUES (?, ?, ?)
+			ON CONFLICT (ResourceId, TableName) DO UPDATE SET LastRowId = max(LastRowId, excluded.LastRowId)`,
+			k.id, k.table, last)
+		if err != nil {
+			return fmt.Errorf("record resource use: %w", err)
+		}
+	}
 	for k, a := range t.correlations {
 		err := w.db.exec(`INSERT INTO ollystack_correlations
 			(CorrelationId, TraceId, FirstSeen, LastSeen, SpanCount, ErrorCount, LogCount, RootService, RootSpanName, Services)

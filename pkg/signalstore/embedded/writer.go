@@ -5,7 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"maps"
+	"sync/atomic"
 	"time"
 
 	"github.com/ncruces/go-sqlite3"
@@ -22,6 +22,32 @@ type writeRequest struct {
 	purge    bool
 	rows     int
 	done     chan error // buffered(1): the writer never blocks on a reply
+	// state is requestQueued until the writer takes the request or its
+	// caller, whose context ended, abandons it.
+	state atomic.Int32
+}
+
+// A queued request is either taken by the writer or abandoned by its
+// caller, never both: each side leaves requestQueued by compare-and-swap,
+// and the loser defers to the winner. A write reported as failed with the
+// context's error is therefore never committed later, so the exporter's
+// retry stores it once instead of once per attempt.
+const (
+	requestQueued int32 = iota
+	requestTaken
+	requestAbandoned
+)
+
+// take claims the request for the transaction being written. It is true
+// for a request the writer took before (retried alone after its group
+// failed) and false for one its caller abandoned.
+func (r *writeRequest) take() bool {
+	return r.state.CompareAndSwap(requestQueued, requestTaken) || r.state.Load() == requestTaken
+}
+
+// abandon withdraws the request; false means the writer has taken it.
+func (r *writeRequest) abandon() bool {
+	return r.state.CompareAndSwap(requestQueued, requestAbandoned)
 }
 
 // writer owns the only write connection. It runs in one goroutine, so none
@@ -31,7 +57,9 @@ type writer struct {
 	cfg    *Config
 	logger *zap.Logger
 
-	// resourceIDs caches committed resource hashes → ResourceId.
+	// resourceIDs caches committed resource hashes → ResourceId, at most
+	// maxCachedResources of them; the resource sweep drops the entries of
+	// the resources it deletes.
 	resourceIDs map[[sha256.Size]byte]int64
 	// segments are the open (still growing) segment of each data table;
 	// replaced holds segments closed during the current transaction, which
@@ -100,14 +128,14 @@ func (w *writer) run(requests <-chan *writeRequest, stop <-chan struct{}, done c
 	for {
 		select {
 		case req := <-requests:
-			w.commitGroup(w.collect(req, requests))
+			w.commitGroup(req, requests)
 		case <-ticker.C:
 			maintenanceDue = true
 		case <-stop:
 			for {
 				select {
 				case req := <-requests:
-					w.commitGroup(w.collect(req, requests))
+					w.commitGroup(req, requests)
 				default:
 					return
 				}
@@ -141,16 +169,24 @@ func (w *writer) failAll(requests <-chan *writeRequest, stop <-chan struct{}, er
 	}
 }
 
-// collect takes the first request and whatever else is already queued, up to
-// MaxBatchRows, so that one fsync covers them all.
-func (w *writer) collect(first *writeRequest, requests <-chan *writeRequest) []*writeRequest {
-	group := []*writeRequest{first}
-	rows := first.rows
-	for rows < w.cfg.MaxBatchRows {
-		select {
-		case req := <-requests:
+// collect takes first and whatever else is already queued, up to
+// MaxBatchRows, so that one fsync covers them all; it skips requests whose
+// callers abandoned them (they have had their answer). A nil queued takes
+// first alone.
+func (w *writer) collect(first *writeRequest, queued <-chan *writeRequest) []*writeRequest {
+	var group []*writeRequest
+	rows := 0
+	take := func(req *writeRequest) {
+		if req.take() {
 			group = append(group, req)
 			rows += req.rows
+		}
+	}
+	take(first)
+	for queued != nil && rows < w.cfg.MaxBatchRows {
+		select {
+		case req := <-queued:
+			take(req)
 		default:
 			return group
 		}
@@ -158,30 +194,45 @@ func (w *writer) collect(first *writeRequest, requests <-chan *writeRequest) []*
 	return group
 }
 
-// commitGroup writes the requests in one transaction. If that fails, each
-// request is retried in its own transaction so that one bad request does
-// not fail the others.
-func (w *writer) commitGroup(group []*writeRequest) {
-	err := w.safeCommit(group)
-	if err == nil || len(group) == 1 {
+// commitGroup writes first and the requests queued behind it in one
+// transaction and answers each. If that fails, each request is retried in
+// its own transaction so that one bad request does not fail the others.
+func (w *writer) commitGroup(first *writeRequest, queued <-chan *writeRequest) {
+	group, err := w.safeCommit(first, queued)
+	if err == nil || len(group) <= 1 {
 		for _, req := range group {
 			req.done <- err
+		}
+		if err != nil && len(group) == 0 {
+			w.logger.Warn("signal store write transaction failed after every caller gave up", zap.Error(err))
 		}
 		return
 	}
 	for _, req := range group {
-		req.done <- w.safeCommit([]*writeRequest{req})
+		_, err := w.safeCommit(req, nil)
+		req.done <- err
 	}
 }
 
-// safeCommit turns a panic inside SQLite (the library panics when its heap
-// is exhausted) into an error for this group and replaces the connection,
-// whose state is then unknown; the uncommitted transaction is discarded by
-// WAL recovery. The collector keeps running.
-func (w *writer) safeCommit(group []*writeRequest) (err error) {
+// safeCommit runs one write transaction over first and, unless queued is
+// nil, the requests waiting in it; it returns the requests it took, which
+// the caller answers.
+//
+// Requests are taken only once BEGIN IMMEDIATE holds the write lock. Waiting
+// for that lock (while another process holds it, up to the busy timeout) is
+// the one wait of a commit that is not the commit's own work; a caller whose
+// context ends meanwhile abandons its request and it is never written. A
+// taken request's caller waits for the outcome, which no longer waits on
+// anyone.
+//
+// A panic inside SQLite (the library panics when its heap is exhausted)
+// becomes an error for the group and the connection, whose state is then
+// unknown, is replaced; WAL recovery discards the uncommitted transaction.
+// The collector keeps running.
+func (w *writer) safeCommit(first *writeRequest, queued <-chan *writeRequest) (group []*writeRequest, err error) {
 	if w.db == nil {
 		if err := w.reopen(); err != nil {
-			return err
+			return w.collect(first, nil), err
 		}
 	}
 	defer func() {
@@ -191,7 +242,15 @@ func (w *writer) safeCommit(group []*writeRequest) (err error) {
 			_ = w.reopen()
 		}
 	}()
-	return w.commit(group)
+	if err := w.db.conn.Exec(`BEGIN IMMEDIATE`); err != nil {
+		return w.collect(first, nil), fmt.Errorf("begin write transaction: %w", err)
+	}
+	group = w.collect(first, queued)
+	if len(group) == 0 {
+		// Every caller gave up while the lock was awaited.
+		return nil, w.db.conn.Exec(`ROLLBACK`)
+	}
+	return group, w.commit(group)
 }
 
 // reopen replaces the write connection and forgets every cache tied to it.
@@ -223,12 +282,11 @@ func (w *writer) reopen() error {
 	return nil
 }
 
+// commit writes the group inside the transaction safeCommit began, and
+// commits it or rolls it back.
 func (w *writer) commit(group []*writeRequest) (err error) {
 	savedSegments := w.snapshotSegments()
 	tx := newTxnState()
-	if err := w.db.conn.Exec(`BEGIN IMMEDIATE`); err != nil {
-		return fmt.Errorf("begin write transaction: %w", err)
-	}
 	defer func() {
 		if err == nil {
 			return
@@ -274,7 +332,7 @@ func (w *writer) commit(group []*writeRequest) (err error) {
 	if err = w.db.conn.Exec(`COMMIT`); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	maps.Copy(w.resourceIDs, tx.newResources)
+	w.cacheResources(tx.newResources)
 	return nil
 }
 
