@@ -130,23 +130,37 @@ func (w *traceWalk) recordLinks(slot int32, traceID pcommon.TraceID, links ptrac
 }
 
 // adoptLinks gives a trace without any explicit id the explicit id of a
-// trace it links to: queue consumers join their producer's request.
+// trace it links to: queue consumers join their producer's request. A trace
+// of the batch that adopts an id passes it on to the traces of the batch
+// that link to it, whatever the order of their spans: passes repeat while
+// one adopts, the later ones over the links still unresolved and reading
+// only the batch (what the cache holds was read by the first).
 func (w *traceWalk) adoptLinks() {
-	for _, link := range w.b.links {
-		tr := &w.b.traces[link.slot]
-		if tr.outcome == outcomePropagated {
-			continue
-		}
-		id := ""
-		if slot, ok := w.b.slots[link.traceID]; ok && w.b.traces[slot].outcome == outcomePropagated {
-			id = w.b.traces[slot].id
-		} else {
-			id, _, _ = w.c.cache.Get(link.traceID, w.now)
-		}
-		if id != "" {
+	pending := w.b.links
+	for first := true; len(pending) > 0; first = false {
+		unresolved := pending[:0]
+		for _, link := range pending {
+			tr := &w.b.traces[link.slot]
+			if tr.outcome == outcomePropagated {
+				continue
+			}
+			id := ""
+			if slot, ok := w.b.slots[link.traceID]; ok && w.b.traces[slot].outcome == outcomePropagated {
+				id = w.b.traces[slot].id
+			} else if first {
+				id, _, _ = w.c.cache.Get(link.traceID, w.now)
+			}
+			if id == "" {
+				unresolved = append(unresolved, link)
+				continue
+			}
 			tr.explicit = w.c.cache.Put(tr.traceID, id, false, w.now)
 			tr.setID(tr.explicit, outcomePropagated)
 		}
+		if len(unresolved) == len(pending) {
+			return
+		}
+		pending = unresolved
 	}
 }
 

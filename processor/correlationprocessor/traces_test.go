@@ -261,6 +261,20 @@ func TestLinkToCachedTrace(t *testing.T) {
 	assert.Equal(t, map[string]string{"producer": "order-42", "consumer": "order-42", "consumer-child": "order-42"}, got)
 }
 
+// TestLinkChainInOneBatch: a consumer of a consumer joins the producer's
+// request whatever the order of the spans in the batch.
+func TestLinkChainInOneBatch(t *testing.T) {
+	producer := spanSpec{name: "producer", trace: 1, attrs: map[string]any{"correlation_id": "req-1"}}
+	consumer1 := spanSpec{name: "consumer1", trace: 2, links: []byte{1}}
+	consumer2 := spanSpec{name: "consumer2", trace: 3, links: []byte{2}}
+	want := map[string]string{"producer": "req-1", "consumer1": "req-1", "consumer2": "req-1"}
+	for _, order := range [][]spanSpec{{producer, consumer1, consumer2}, {consumer2, consumer1, producer}, {consumer1, consumer2, producer}} {
+		p := newPipelines(t, defaultConfig())
+		got := p.consumeTraces(t, context.Background(), makeTraces(t, order...))
+		assert.Equal(t, want, got, "order %s, %s, %s", order[0].name, order[1].name, order[2].name)
+	}
+}
+
 func TestRequestMetadata(t *testing.T) {
 	tests := []struct {
 		name     string

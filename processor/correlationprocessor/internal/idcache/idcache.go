@@ -167,7 +167,8 @@ func (c *Cache) Put(traceID [16]byte, id string, fromRoot bool, now time.Time) s
 	present := c.present[i]
 	s := &c.sets[i]
 	w := s.find(traceID, tag)
-	if w < 0 {
+	switch {
+	case w < 0:
 		w = c.replace(s, nowNanos)
 		s.tags[w] = tag
 		s.entries[w] = entry{traceID: traceID}
@@ -175,6 +176,9 @@ func (c *Cache) Put(traceID [16]byte, id string, fromRoot bool, now time.Time) s
 		if p := s.presence(); p != present {
 			c.present[i] = p
 		}
+	case s.expiresAt[w] <= nowNanos:
+		// Expired, as Get tells: its root's id no longer holds.
+		s.fromRoot &^= 1 << w
 	}
 	s.expiresAt[w] = nowNanos + c.ttl
 	e := &s.entries[w]

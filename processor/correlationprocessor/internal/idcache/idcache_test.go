@@ -63,6 +63,25 @@ func TestTTL(t *testing.T) {
 	assert.False(t, ok)
 }
 
+// TestExpiredRootIDDoesNotComeBack: once expired, an entry is gone for Put
+// as for Get, its root's id included.
+func TestExpiredRootIDDoesNotComeBack(t *testing.T) {
+	c := New(4, time.Minute)
+	c.Put(traceID(1), "root-A", true, epoch)
+	later := epoch.Add(5 * time.Minute)
+	_, _, ok := c.Get(traceID(1), later)
+	require.False(t, ok)
+	assert.Equal(t, "child-B", c.Put(traceID(1), "child-B", false, later))
+	id, fromRoot, ok := c.Get(traceID(1), later)
+	assert.True(t, ok)
+	assert.Equal(t, "child-B", id)
+	assert.False(t, fromRoot)
+	assert.Equal(t, "root-C", c.Put(traceID(1), "root-C", true, later))
+	entries, evictions := c.Stats()
+	assert.Equal(t, 1, entries)
+	assert.Equal(t, [2]uint64{}, evictions)
+}
+
 func TestEvictionPrefersExpiredThenLeastRecentlyUsed(t *testing.T) {
 	c := New(Ways, time.Minute) // a single set
 	require.Equal(t, Ways, c.Capacity())
