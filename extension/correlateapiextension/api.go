@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -55,13 +56,25 @@ func newAPI(cfg *Config, store signalstore.Reader, docs signalstore.DocumentStor
 	}, nil
 }
 
+// queryHandler serves one route with its query already parsed.
+type queryHandler func(http.ResponseWriter, *http.Request, url.Values) *httpapi.Error
+
 // handler routes the API. Paths are matched still percent-encoded and never
 // cleaned, so an escaped slash or a dot segment reaches the id validation
-// (and gets a 400) instead of being turned into another path.
+// (and gets a 400) instead of being turned into another path. Every route's
+// query is parsed here, strictly, so no handler reads a query from which
+// malformed pairs were silently dropped.
 func (a *api) handler() http.Handler {
 	r := mux.NewRouter().UseEncodedPath().SkipClean(true)
-	get := func(route string, h func(http.ResponseWriter, *http.Request) *httpapi.Error) {
-		r.Handle(route, a.routes.Handle(route, h)).Methods(http.MethodGet, http.MethodHead)
+	get := func(route string, h queryHandler) {
+		withQuery := func(w http.ResponseWriter, req *http.Request) *httpapi.Error {
+			q, aerr := parseQuery(req.URL.RawQuery)
+			if aerr != nil {
+				return aerr
+			}
+			return h(w, req, q)
+		}
+		r.Handle(route, a.routes.Handle(route, withQuery)).Methods(http.MethodGet, http.MethodHead)
 	}
 	get(routeCorrelate, a.getCorrelate)
 	get(routeTimeline, a.getTimeline)
@@ -104,7 +117,7 @@ func (a *api) readError(ctx context.Context, err error) *httpapi.Error {
 	return aerr
 }
 
-func (a *api) getOpenAPI(w http.ResponseWriter, _ *http.Request) *httpapi.Error {
+func (a *api) getOpenAPI(w http.ResponseWriter, _ *http.Request, _ url.Values) *httpapi.Error {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	_, _ = w.Write(openAPIDocument)

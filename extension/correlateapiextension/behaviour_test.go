@@ -138,6 +138,21 @@ func TestCacheServesOnlyQuietCorrelations(t *testing.T) {
 		second := decode[correlatedContext](t, srv.get(t, "/api/v1/correlate/"+sc.id))
 		assert.Equal(t, first.Summary.LogCount+1, second.Summary.LogCount)
 	})
+	t.Run("truncated answer is never cached", func(t *testing.T) {
+		// The limits keep the earliest spans: those kept are an hour old,
+		// the span ending now is cut, and the correlation only looks quiet.
+		srv, sc, store := startScenario(t, time.Now().Add(-time.Hour), func(cfg *Config) { cfg.Limits.MaxSpans = 2 })
+		nowMs := int(time.Since(sc.base).Milliseconds())
+		require.NoError(t, store.WriteTraces(context.Background(), sc.traces(spanDef{
+			service: "orders", trace: sc.traceA, id: signalstore.SpanID{0xa1, 0, 0, 0, 0, 0, 0, 4}, parent: sc.ordersSrv,
+			name: "orders retry", startMs: nowMs - 10, durMs: 10, corr: sc.id,
+		})))
+		first := decode[correlatedContext](t, srv.get(t, "/api/v1/correlate/"+sc.id))
+		require.True(t, first.Truncated.Spans)
+		addLog(t, store, sc)
+		second := decode[correlatedContext](t, srv.get(t, "/api/v1/correlate/"+sc.id))
+		assert.Equal(t, first.Summary.LogCount+1, second.Summary.LogCount, "read fresh, not from the cache")
+	})
 	t.Run("ttl expires cached answers", func(t *testing.T) {
 		srv, sc, store := startScenario(t, time.Now().Add(-time.Hour), nil)
 		// The handlers read the clock on server goroutines.

@@ -7,35 +7,39 @@ import (
 	"github.com/ollystack/ollystack/pkg/signalstore"
 )
 
-// buildContext derives the CorrelatedContext from the signals read for one
-// id. spans must be in time order, logs and metrics too.
-func buildContext(id string, spans []signalstore.Span, logs []signalstore.LogRecord, metrics []signalstore.MetricPoint, cut truncation) *correlatedContext {
+// buildContext derives the CorrelatedContext from what was read for one id.
+// Its spans must be in time order, logs and metrics too. Its trace ids are
+// the traces the correlation closes over, with or without returned spans.
+func buildContext(id string, c *signalstore.Correlated) *correlatedContext {
+	spans, logs, metrics := c.Spans, c.Logs, c.Metrics
 	traces := groupTraces(spans)
 	services := servicesOf(spans, logs)
 	errGroups := groupErrors(spans, logs)
 	tr, last := timeBounds(spans, logs, metrics)
 
-	c := &correlatedContext{
+	answer := &correlatedContext{
 		CorrelationID: id,
 		TimeRange:     tr,
 		Traces:        traces,
 		Logs:          nonNil(logs),
 		Metrics:       nonNil(metrics),
-		Timeline:      buildTimeline(spans, logs, metrics),
+		Timeline:      buildTimeline(spans, logs, metrics, c.TraceIDs),
 		Services:      services,
 		Errors:        errGroups,
 		AIInsights:    aiInsights{Hypotheses: []any{}},
-		Truncated:     cut,
+		Truncated:     c.Truncated,
 		lastSignal:    last,
 		spans:         spans,
 	}
-	c.Summary = summarize(c, spans, logs)
-	return c
+	answer.Summary = summarize(answer, len(c.TraceIDs), spans, logs)
+	return answer
 }
 
-func summarize(c *correlatedContext, spans []signalstore.Span, logs []signalstore.LogRecord) summary {
+// summarize counts traceCount traces: all the correlation closes over, also
+// those whose spans were sampled away or cut, which c.Traces lacks.
+func summarize(c *correlatedContext, traceCount int, spans []signalstore.Span, logs []signalstore.LogRecord) summary {
 	s := summary{
-		TraceCount:    len(c.Traces),
+		TraceCount:    traceCount,
 		SpanCount:     len(spans),
 		LogCount:      len(logs),
 		MetricCount:   len(c.Metrics),

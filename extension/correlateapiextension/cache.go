@@ -49,11 +49,13 @@ func (c *answerCache) get(id string, now time.Time) (*correlatedContext, bool) {
 	return entry.answer, true
 }
 
-// put caches the answer if its newest signal is older than the quiet
-// period. Cached answers are shared between requests and must not be
+// put caches the answer if it is whole and its newest signal is older than
+// the quiet period. A truncated answer keeps the earliest signals, so its
+// newest one says nothing about whether the correlation went quiet: it is
+// never cached. Cached answers are shared between requests and must not be
 // modified.
 func (c *answerCache) put(answer *correlatedContext, now time.Time) {
-	if c == nil || now.Sub(answer.lastSignal) < c.quietPeriod {
+	if c == nil || answer.Truncated.Any() || now.Sub(answer.lastSignal) < c.quietPeriod {
 		return
 	}
 	c.lru.Add(answer.CorrelationID, cachedAnswer{answer: answer, cachedAt: now})

@@ -33,7 +33,7 @@ func (r *reader) correlate(ctx context.Context, id string) (*correlatedContext, 
 	if len(c.Spans) == 0 && len(c.Logs) == 0 && len(c.Metrics) == 0 {
 		return nil, errNoSignals
 	}
-	return buildContext(id, c.Spans, c.Logs, c.Metrics, c.Truncated), nil
+	return buildContext(id, c), nil
 }
 
 func (r *reader) correlationLimits() signalstore.CorrelationLimits {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.opentelemetry.io/collector/pdata/plog"
 
 	"github.com/ollystack/ollystack/internal/httpapi"
 	"github.com/ollystack/ollystack/pkg/signalstore"
@@ -288,4 +289,77 @@ func TestTruncation(t *testing.T) {
 	assert.Equal(t, truncation{Traces: true, Spans: true, Logs: true}, c.Truncated)
 	assert.Equal(t, 2, c.Summary.SpanCount)
 	assert.Len(t, c.Logs, 1)
+}
+
+// TestTimelineShowsOnlyTheCorrelationsExemplars: a metric point aggregates
+// many requests; the timeline shows the exemplars of the correlation's
+// traces, also of traces none of whose spans is returned, and trace_count
+// counts those traces too.
+func TestTimelineShowsOnlyTheCorrelationsExemplars(t *testing.T) {
+	other := signalstore.TraceID{0xf6, 1}
+	exemplarTraces := func(events []timelineEvent) []signalstore.TraceID {
+		traces := []signalstore.TraceID{}
+		for _, e := range events {
+			if e.Type == eventMetric {
+				traces = append(traces, e.TraceID)
+			}
+		}
+		return traces
+	}
+
+	t.Run("found through logs only", func(t *testing.T) {
+		srv, sc, store := startScenario(t, time.Now().Add(-time.Minute), nil)
+		const id = "olly-logs-only"
+		sampledAway := signalstore.TraceID{0xd4, 1}
+		require.NoError(t, store.WriteLogs(context.Background(), sc.logs(
+			logDef{service: "orders", trace: sampledAway, ms: 2000, severity: plog.SeverityNumberInfo, body: "order placed", corr: id},
+		)))
+		require.NoError(t, store.WriteMetrics(context.Background(), sc.exemplarPoint("orders", 2010, sampledAway, other)))
+
+		r := srv.get(t, "/api/v1/correlate/"+id)
+		require.Equal(t, http.StatusOK, r.status, string(r.body))
+		c := decode[correlatedContext](t, r)
+		assert.Empty(t, c.Traces)
+		assert.Equal(t, 1, c.Summary.TraceCount, "the trace of the log, though none of its spans is stored")
+		assert.Equal(t, []signalstore.TraceID{sampledAway}, exemplarTraces(c.Timeline), "not the other request's exemplar")
+	})
+
+	t.Run("spans cut by max_spans", func(t *testing.T) {
+		srv, sc, store := startScenario(t, time.Now().Add(-time.Minute), func(cfg *Config) { cfg.Limits.MaxSpans = 2 })
+		require.NoError(t, store.WriteMetrics(context.Background(), sc.exemplarPoint("payments", 390, sc.traceB, other)))
+
+		r := srv.get(t, "/api/v1/correlate/"+sc.id)
+		require.Equal(t, http.StatusOK, r.status, string(r.body))
+		c := decode[correlatedContext](t, r)
+		require.Len(t, c.Traces, 1, "the two earliest spans are both of trace A")
+		assert.Equal(t, 2, c.Summary.TraceCount)
+		assert.Equal(t, []signalstore.TraceID{sc.traceB, sc.traceB}, exemplarTraces(c.Timeline),
+			"trace B's exemplars (the scenario's and the new point's), not the other request's")
+
+		r = srv.get(t, "/api/v1/correlate/"+sc.id+"/impact")
+		require.Equal(t, http.StatusOK, r.status, string(r.body))
+		assert.Equal(t, 2, decode[impactResponse](t, r).TraceCount)
+	})
+}
+
+// TestErrorsGroupWhateverTheNumbersLength: an id of eight digits or more is
+// a number like a shorter one, not a hex id, so the same error keeps one
+// fingerprint.
+func TestErrorsGroupWhateverTheNumbersLength(t *testing.T) {
+	srv, sc, store := startScenario(t, time.Now().Add(-time.Minute), nil)
+	const id = "olly-missing-orders"
+	trace := signalstore.TraceID{0xd4, 2}
+	var logs []logDef
+	for i, order := range []string{"1234567", "12345678", "1234567890123"} {
+		logs = append(logs, logDef{service: "orders", trace: trace, ms: 2000 + i, severity: plog.SeverityNumberError,
+			body: "order " + order + " not found", corr: id})
+	}
+	require.NoError(t, store.WriteLogs(context.Background(), sc.logs(logs...)))
+
+	r := srv.get(t, "/api/v1/correlate/"+id)
+	require.Equal(t, http.StatusOK, r.status, string(r.body))
+	c := decode[correlatedContext](t, r)
+	require.Len(t, c.Errors, 1, "%+v", c.Errors)
+	assert.Equal(t, "order <n> not found", c.Errors[0].Message)
+	assert.Equal(t, 3, c.Errors[0].Count)
 }

@@ -84,6 +84,16 @@ var (
 	spacePattern  = regexp.MustCompile(`\s+`)
 )
 
+// hexPlaceholder blanks a hex id, but leaves a run of decimal digits to the
+// number rule: "order 12345678" must read like "order 1234567", not become
+// a different error because the number grew an eighth digit.
+func hexPlaceholder(run string) string {
+	if !strings.HasPrefix(run, "0x") && strings.Trim(run, "0123456789") == "" {
+		return run
+	}
+	return "<hex>"
+}
+
 // normaliseMessage blanks out what differs between occurrences of the same
 // error (ids, numbers) so they share one fingerprint.
 func normaliseMessage(msg string) string {
@@ -92,7 +102,7 @@ func normaliseMessage(msg string) string {
 	}
 	msg = strings.ToValidUTF8(msg, "")
 	msg = uuidPattern.ReplaceAllString(msg, "<uuid>")
-	msg = hexPattern.ReplaceAllString(msg, "<hex>")
+	msg = hexPattern.ReplaceAllStringFunc(msg, hexPlaceholder)
 	msg = numberPattern.ReplaceAllString(msg, "<n>")
 	msg = strings.TrimSpace(spacePattern.ReplaceAllString(msg, " "))
 	if len(msg) > maxMessageLength {

@@ -177,6 +177,31 @@ func (s *scenario) metrics() pmetric.Metrics {
 	return md
 }
 
+// exemplarPoint is a latency histogram point of service at ms holding one
+// exemplar per trace, as a point aggregating several requests does.
+func (s *scenario) exemplarPoint(service string, ms int, traces ...signalstore.TraceID) pmetric.Metrics {
+	md := pmetric.NewMetrics()
+	rm := md.ResourceMetrics().AppendEmpty()
+	rm.Resource().Attributes().PutStr("service.name", service)
+	m := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
+	m.SetName("http.server.request.duration")
+	m.SetUnit("s")
+	h := m.SetEmptyHistogram()
+	h.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
+	dp := h.DataPoints().AppendEmpty()
+	dp.SetStartTimestamp(pcommon.NewTimestampFromTime(s.at(ms - 60_000)))
+	dp.SetTimestamp(pcommon.NewTimestampFromTime(s.at(ms)))
+	dp.SetCount(uint64(len(traces)))
+	dp.SetSum(float64(len(traces)))
+	for i, trace := range traces {
+		ex := dp.Exemplars().AppendEmpty()
+		ex.SetTimestamp(pcommon.NewTimestampFromTime(s.at(ms - len(traces) + i)))
+		ex.SetDoubleValue(1)
+		ex.SetTraceID(pcommon.TraceID(trace))
+	}
+	return md
+}
+
 // write stores the scenario, children before their roots as SDKs export
 // them.
 func (s *scenario) write(tb testing.TB, w signalstore.Writer) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"time"
 
@@ -36,7 +37,7 @@ func (a *api) correlatedContext(ctx context.Context, r *http.Request) (*correlat
 	return answer, nil
 }
 
-func (a *api) getCorrelate(w http.ResponseWriter, r *http.Request) *httpapi.Error {
+func (a *api) getCorrelate(w http.ResponseWriter, r *http.Request, _ url.Values) *httpapi.Error {
 	// One request_timeout bounds every store read of the answer, the
 	// insights included.
 	ctx, cancel := a.withTimeout(w, r)
@@ -79,7 +80,7 @@ func (a *api) latestInsights(ctx context.Context, id string) aiInsights {
 	return in
 }
 
-func (a *api) getTimeline(w http.ResponseWriter, r *http.Request) *httpapi.Error {
+func (a *api) getTimeline(w http.ResponseWriter, r *http.Request, _ url.Values) *httpapi.Error {
 	ctx, cancel := a.withTimeout(w, r)
 	defer cancel()
 	answer, aerr := a.correlatedContext(ctx, r)
@@ -95,7 +96,7 @@ func (a *api) getTimeline(w http.ResponseWriter, r *http.Request) *httpapi.Error
 	return nil
 }
 
-func (a *api) getImpact(w http.ResponseWriter, r *http.Request) *httpapi.Error {
+func (a *api) getImpact(w http.ResponseWriter, r *http.Request, _ url.Values) *httpapi.Error {
 	ctx, cancel := a.withTimeout(w, r)
 	defer cancel()
 	answer, aerr := a.correlatedContext(ctx, r)
@@ -106,7 +107,7 @@ func (a *api) getImpact(w http.ResponseWriter, r *http.Request) *httpapi.Error {
 	return nil
 }
 
-func (a *api) getTrace(w http.ResponseWriter, r *http.Request) *httpapi.Error {
+func (a *api) getTrace(w http.ResponseWriter, r *http.Request, _ url.Values) *httpapi.Error {
 	traceID, aerr := parseTraceID(mux.Vars(r)[paramTraceID])
 	if aerr != nil {
 		return aerr
@@ -124,8 +125,8 @@ func (a *api) getTrace(w http.ResponseWriter, r *http.Request) *httpapi.Error {
 	return nil
 }
 
-func (a *api) getCorrelations(w http.ResponseWriter, r *http.Request) *httpapi.Error {
-	filter, aerr := parseCorrelationFilter(r.URL.Query(), a.now(), a.cfg.Limits.MaxCorrelations)
+func (a *api) getCorrelations(w http.ResponseWriter, r *http.Request, q url.Values) *httpapi.Error {
+	filter, aerr := parseCorrelationFilter(q, a.now(), a.cfg.Limits.MaxCorrelations)
 	if aerr != nil {
 		return aerr
 	}
@@ -143,8 +144,8 @@ func (a *api) getCorrelations(w http.ResponseWriter, r *http.Request) *httpapi.E
 	return nil
 }
 
-func (a *api) getServices(w http.ResponseWriter, r *http.Request) *httpapi.Error {
-	window, aerr := parseTimeWindow(r.URL.Query(), a.now())
+func (a *api) getServices(w http.ResponseWriter, r *http.Request, q url.Values) *httpapi.Error {
+	window, aerr := parseTimeWindow(q, a.now())
 	if aerr != nil {
 		return aerr
 	}

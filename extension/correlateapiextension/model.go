@@ -26,7 +26,8 @@ type correlatedContext struct {
 	Truncated     truncation                `json:"truncated"`
 
 	// lastSignal is the newest event time of the answer; the cache keeps
-	// only answers whose lastSignal is older than the quiet period.
+	// only untruncated answers whose lastSignal is older than the quiet
+	// period.
 	lastSignal time.Time
 	// spans are all spans of the answer in time order, kept for the
 	// impact analysis.

@@ -3,6 +3,7 @@ package correlateapiextension // import "github.com/ollystack/ollystack/extensio
 import (
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -67,6 +68,33 @@ func parseTraceID(raw string) (signalstore.TraceID, *httpapi.Error) {
 		return signalstore.TraceID{}, httpapi.ParamError(paramTraceID, "must be 32 hex digits, not all zero")
 	}
 	return id, nil
+}
+
+// parseQuery parses a raw query string strictly. url.URL.Query drops
+// malformed pairs (a bad escape, a semicolon) silently, which turns a typo
+// in a filter into an unfiltered answer; here any malformed pair is a 400,
+// naming its parameter when the name itself is readable.
+func parseQuery(raw string) (url.Values, *httpapi.Error) {
+	q, err := url.ParseQuery(raw)
+	if err == nil {
+		return q, nil
+	}
+	// ParseQuery says what is wrong, not where: find the first bad pair.
+	for pair := range strings.SplitSeq(raw, "&") {
+		rawName, rawValue, _ := strings.Cut(pair, "=")
+		name, nameErr := url.QueryUnescape(rawName)
+		if nameErr != nil || strings.Contains(rawName, ";") {
+			break
+		}
+		if _, valueErr := url.QueryUnescape(rawValue); valueErr == nil && !strings.Contains(rawValue, ";") {
+			continue
+		}
+		if len(name) <= maxParamLength && printable(name) {
+			return nil, httpapi.ParamError(name, "malformed value: an invalid percent-escape or an unescaped semicolon (write %3B)")
+		}
+		break
+	}
+	return nil, httpapi.BadRequest("malformed query string: " + err.Error())
 }
 
 // queryValue returns the single value of a query parameter, refusing

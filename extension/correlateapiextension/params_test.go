@@ -54,6 +54,18 @@ func TestHostileParametersGet400(t *testing.T) {
 		{"/api/v1/correlations?since=0001-01-01T00:00:00Z", paramSince},
 		{"/api/v1/services?since=2500-01-01T00:00:00Z&until=2500-01-02T00:00:00Z", paramSince},
 		{"/api/v1/services?since=1600-01-01T00:00:00Z&until=1600-01-02T00:00:00Z", paramSince},
+		// Malformed pairs are refused, not dropped: dropping a filter
+		// answered every correlation, dropping since the default window.
+		{"/api/v1/correlations?service=nosuch%zz", paramService},
+		{"/api/v1/correlations?service=nosuch;x", paramService},
+		{"/api/v1/correlations?errors=true&limit=%zz", paramLimit},
+		{"/api/v1/services?since=%zz", paramSince},
+		{"/api/v1/correlations?%zz=1", ""},
+		{"/api/v1/correlate/olly-abc?trace;x", ""},
+		{"/api/v1/correlate/olly-abc/timeline?x=%", "x"},
+		{"/api/v1/correlate/olly-abc/impact?x=%zz", "x"},
+		{"/api/v1/traces/0f0e0d0c0b0a09080706050403020100?x=%zz", "x"},
+		{"/api/v1/openapi.json?x=%zz", "x"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path[:min(len(tt.path), 60)], func(t *testing.T) {
@@ -64,6 +76,32 @@ func TestHostileParametersGet400(t *testing.T) {
 			assert.Equal(t, tt.param, body.Error.Parameter)
 			assert.Equal(t, "application/json", r.header.Get("Content-Type"))
 		})
+	}
+}
+
+func TestParseQuery(t *testing.T) {
+	q, aerr := parseQuery("service=a%3Bb&limit=5&errors")
+	require.Nil(t, aerr)
+	assert.Equal(t, url.Values{"service": {"a;b"}, "limit": {"5"}, "errors": {""}}, q, "an escaped semicolon is a value")
+
+	tests := []struct {
+		raw, param string
+	}{
+		{"service=nosuch%zz", paramService},
+		{"limit=5&since=1h;until=2h", paramSince},
+		{"limit=5&since=%", paramSince},
+		{"%zz=1&limit=%zz", ""},
+		{"a;b=1", ""},
+		{url.QueryEscape("bad\x00name") + "=%zz", ""},
+		{strings.Repeat("n", 300) + "=%zz", ""},
+	}
+	for _, tt := range tests {
+		_, aerr := parseQuery(tt.raw)
+		require.NotNil(t, aerr, tt.raw)
+		assert.Equal(t, http.StatusBadRequest, aerr.Status, tt.raw)
+		assert.Equal(t, httpapi.CodeInvalidParameter, aerr.Code, tt.raw)
+		assert.Equal(t, tt.param, aerr.Parameter, tt.raw)
+		assert.Contains(t, aerr.Message, "malformed", tt.raw)
 	}
 }
 
@@ -150,8 +188,11 @@ func FuzzParameters(f *testing.F) {
 		if _, aerr := parseTraceID(raw); aerr == nil && len(raw) != 32 {
 			t.Fatalf("accepted trace id %q", raw)
 		}
-		q, err := url.ParseQuery(raw)
-		if err != nil {
+		q, aerr := parseQuery(raw)
+		if aerr != nil {
+			if aerr.Status != http.StatusBadRequest {
+				t.Fatalf("bad error %+v", aerr)
+			}
 			return
 		}
 		if filter, aerr := parseCorrelationFilter(q, now, 100); aerr == nil {

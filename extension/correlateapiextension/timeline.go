@@ -6,15 +6,19 @@ import (
 	"github.com/ollystack/ollystack/pkg/signalstore"
 )
 
-// buildTimeline merges spans, error moments, logs and exemplars into one
-// chronological list. Events at the same instant keep the order span, log,
-// error, metric, so a span opens before what happens inside it.
-func buildTimeline(spans []signalstore.Span, logs []signalstore.LogRecord, metrics []signalstore.MetricPoint) []timelineEvent {
+// buildTimeline merges spans, error moments, logs and the exemplars naming
+// one of traceIDs (the correlation's traces: a metric point also holds
+// exemplars of other requests) into one chronological list. Events at the
+// same instant keep the order span, log, error, metric, so a span opens
+// before what happens inside it.
+func buildTimeline(spans []signalstore.Span, logs []signalstore.LogRecord, metrics []signalstore.MetricPoint, traceIDs []signalstore.TraceID) []timelineEvent {
 	events := make([]timelineEvent, 0, len(spans)+len(logs)+len(metrics))
-	traces := make(map[signalstore.TraceID]struct{})
+	ours := make(map[signalstore.TraceID]struct{}, len(traceIDs))
+	for _, id := range traceIDs {
+		ours[id] = struct{}{}
+	}
 	for i := range spans {
 		sp := &spans[i]
-		traces[sp.TraceID] = struct{}{}
 		events = append(events, timelineEvent{
 			Timestamp: sp.Timestamp, Type: eventSpan, Service: sp.ServiceName, Name: sp.SpanName,
 			TraceID: sp.TraceID, SpanID: sp.SpanID, DurationNanos: sp.Duration.Nanoseconds(), Status: sp.StatusCode,
@@ -40,7 +44,7 @@ func buildTimeline(spans []signalstore.Span, logs []signalstore.LogRecord, metri
 		m := &metrics[i]
 		for j := range m.Exemplars {
 			ex := &m.Exemplars[j]
-			if _, ours := traces[ex.TraceID]; !ours && len(traces) > 0 {
+			if _, ok := ours[ex.TraceID]; !ok {
 				continue
 			}
 			value := ex.Value
