@@ -152,19 +152,26 @@ func (s *scenario) logs(defs ...logDef) plog.Logs {
 	return ld
 }
 
-// metrics is a latency histogram whose exemplar names the failed payment.
-func (s *scenario) metrics() pmetric.Metrics {
+// latencyPoint is a delta latency histogram point of service over the
+// minute before ms.
+func (s *scenario) latencyPoint(service string, ms int) (pmetric.Metrics, pmetric.HistogramDataPoint) {
 	md := pmetric.NewMetrics()
 	rm := md.ResourceMetrics().AppendEmpty()
-	rm.Resource().Attributes().PutStr("service.name", "payments")
+	rm.Resource().Attributes().PutStr("service.name", service)
 	m := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
 	m.SetName("http.server.request.duration")
 	m.SetUnit("s")
 	h := m.SetEmptyHistogram()
 	h.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
 	dp := h.DataPoints().AppendEmpty()
-	dp.SetStartTimestamp(pcommon.NewTimestampFromTime(s.at(-60_000)))
-	dp.SetTimestamp(pcommon.NewTimestampFromTime(s.at(400)))
+	dp.SetStartTimestamp(pcommon.NewTimestampFromTime(s.at(ms - 60_000)))
+	dp.SetTimestamp(pcommon.NewTimestampFromTime(s.at(ms)))
+	return md, dp
+}
+
+// metrics is a latency histogram whose exemplar names the failed payment.
+func (s *scenario) metrics() pmetric.Metrics {
+	md, dp := s.latencyPoint("payments", 400)
 	dp.SetCount(2)
 	dp.SetSum(2.5)
 	dp.ExplicitBounds().FromRaw([]float64{0.1, 1})
@@ -180,17 +187,7 @@ func (s *scenario) metrics() pmetric.Metrics {
 // exemplarPoint is a latency histogram point of service at ms holding one
 // exemplar per trace, as a point aggregating several requests does.
 func (s *scenario) exemplarPoint(service string, ms int, traces ...signalstore.TraceID) pmetric.Metrics {
-	md := pmetric.NewMetrics()
-	rm := md.ResourceMetrics().AppendEmpty()
-	rm.Resource().Attributes().PutStr("service.name", service)
-	m := rm.ScopeMetrics().AppendEmpty().Metrics().AppendEmpty()
-	m.SetName("http.server.request.duration")
-	m.SetUnit("s")
-	h := m.SetEmptyHistogram()
-	h.SetAggregationTemporality(pmetric.AggregationTemporalityDelta)
-	dp := h.DataPoints().AppendEmpty()
-	dp.SetStartTimestamp(pcommon.NewTimestampFromTime(s.at(ms - 60_000)))
-	dp.SetTimestamp(pcommon.NewTimestampFromTime(s.at(ms)))
+	md, dp := s.latencyPoint(service, ms)
 	dp.SetCount(uint64(len(traces)))
 	dp.SetSum(float64(len(traces)))
 	for i, trace := range traces {

@@ -54,14 +54,7 @@ func serverConfig(t *testing.T) *Config {
 }
 
 func TestConformance(t *testing.T) {
-	cfg := serverConfig(t)
-	ctx := context.Background()
-	writer := startExporterWriter(t, cfg)
-	store, err := Open(ctx, cfg, zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	writer, store := startWriterAndStore(t, serverConfig(t))
 	(&signalstoretest.StoreUnderTest{
 		Writer: writer,
 		Reader: store,
@@ -95,12 +88,7 @@ func TestIndexRowsOutliveTheirDay(t *testing.T) {
 	cfg.Database += "_ttl"
 	cfg.TTL = time.Second
 	ctx := context.Background()
-	writer := startExporterWriter(t, cfg)
-	store, err := Open(ctx, cfg, zaptest.NewLogger(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
+	writer, store := startWriterAndStore(t, cfg)
 
 	td := ptrace.NewTraces()
 	span := td.ResourceSpans().AppendEmpty().ScopeSpans().AppendEmpty().Spans().AppendEmpty()
@@ -137,6 +125,19 @@ func TestIndexRowsOutliveTheirDay(t *testing.T) {
 	if n := count(); n != 1 {
 		t.Fatalf("after the TTL was applied, %d index rows of today are left, want 1", n)
 	}
+}
+
+// startWriterAndStore starts the exporters, then opens the store on cfg;
+// both stop when the test ends.
+func startWriterAndStore(t *testing.T, cfg *Config) (*exporterWriter, *Store) {
+	t.Helper()
+	writer := startExporterWriter(t, cfg)
+	store, err := Open(context.Background(), cfg, zaptest.NewLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	return writer, store
 }
 
 // exporterWriter is the suite's Writer: the contrib exporter, without its
