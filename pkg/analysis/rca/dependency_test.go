@@ -79,14 +79,7 @@ func descendants(n *node) func(func(*node) bool) {
 // name their callee by peer.service, the others only through a child of
 // another service.
 func randomCalls(data []byte) (Context, Baseline) {
-	next := func() int {
-		if len(data) == 0 {
-			return 0
-		}
-		b := data[0]
-		data = data[1:]
-		return int(b)
-	}
+	next := byteReader(data)
 	services := []string{"a", "b", "c", ""}
 	names := []string{"call", "query", "handle"}
 	kinds := []string{"Client", "SPAN_KIND_CLIENT", "Server", "Internal"}

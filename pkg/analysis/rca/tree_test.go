@@ -87,14 +87,10 @@ func checkSelfTime(t *testing.T, spans []signalstore.Span) (ruleApplied int) {
 	return ruleApplied
 }
 
-// randomSpans decodes bytes into spans of three services whose parents are
-// mostly among the first few spans, so that parents have many children of
-// both kinds (local, and waiting on another service). Times lie on a coarse
-// grid (equal timestamps, overlaps, windows partly covering siblings); some
-// durations are zero, negative or huge, and some starts extreme, so that
-// merged intervals are longer than int64 can hold.
-func randomSpans(data []byte) []signalstore.Span {
-	next := func() int {
+// byteReader returns the bytes of data one at a time, then zeros: fuzz
+// inputs of any length decode to a whole test case.
+func byteReader(data []byte) func() int {
+	return func() int {
 		if len(data) == 0 {
 			return 0
 		}
@@ -102,6 +98,16 @@ func randomSpans(data []byte) []signalstore.Span {
 		data = data[1:]
 		return int(b)
 	}
+}
+
+// randomSpans decodes bytes into spans of three services whose parents are
+// mostly among the first few spans, so that parents have many children of
+// both kinds (local, and waiting on another service). Times lie on a coarse
+// grid (equal timestamps, overlaps, windows partly covering siblings); some
+// durations are zero, negative or huge, and some starts extreme, so that
+// merged intervals are longer than int64 can hold.
+func randomSpans(data []byte) []signalstore.Span {
+	next := byteReader(data)
 	services := []string{"a", "b", "c"}
 	spans := make([]signalstore.Span, 1+next())
 	for i := range spans {
