@@ -6,6 +6,7 @@ import (
 	"go.opentelemetry.io/collector/pdata/pcommon"
 
 	"github.com/ollystack/ollystack/processor/correlationprocessor/correlationid"
+	"github.com/ollystack/ollystack/processor/correlationprocessor/internal/idcache"
 )
 
 // maxPooledItems keeps one huge batch from pinning its scratch memory in the
@@ -21,6 +22,8 @@ type batch struct {
 	items []item
 	links []linkRef
 	ids   idArena
+	// entries are the batch's traces as read from and written to the cache.
+	entries []idcache.Entry
 
 	// Spans of one trace usually come together; remembering the last trace
 	// skips most map lookups.
@@ -41,11 +44,19 @@ type traceState struct {
 	// written tells whether spans were written with the current id.
 	version uint32
 	written bool
-	// explicit is the explicit id the batch taught about the trace.
-	explicit string
+	// explicit is the explicit id the batch learned about the trace, to be
+	// cached; explicitFromRoot tells whether it is its root span's.
+	explicit         string
+	explicitFromRoot bool
 	// cached tells whether the cache knew the trace when the batch first saw
 	// it.
 	cached bool
+}
+
+// learn makes id the trace's explicit id.
+func (tr *traceState) learn(id string, fromRoot bool) {
+	tr.explicit, tr.explicitFromRoot = id, fromRoot
+	tr.setID(id, outcomePropagated)
 }
 
 func (tr *traceState) setID(id string, oc outcome) {
@@ -93,13 +104,14 @@ func (b *batch) slot(traceID pcommon.TraceID) (slot int32, isNew bool) {
 // reset drops every reference into the processed data so the pool does not
 // keep it alive, and reports whether the batch is small enough to pool.
 func (b *batch) reset() bool {
-	if cap(b.items) > maxPooledItems || cap(b.traces) > maxPooledItems {
+	if cap(b.items) > maxPooledItems || cap(b.traces) > maxPooledItems || cap(b.entries) > maxPooledItems {
 		return false
 	}
 	clear(b.traces)
 	clear(b.items)
 	clear(b.slots)
-	b.traces, b.items, b.links = b.traces[:0], b.items[:0], b.links[:0]
+	clear(b.entries)
+	b.traces, b.items, b.links, b.entries = b.traces[:0], b.items[:0], b.links[:0], b.entries[:0]
 	b.haveLast = false
 	return true
 }

@@ -6,15 +6,19 @@ import (
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
 	"go.opentelemetry.io/collector/pdata/ptrace"
+
+	"github.com/ollystack/ollystack/processor/correlationprocessor/internal/idcache"
 )
 
-// processTraces reads and writes each span in one pass, while its attributes
-// are in the CPU cache, giving a span without its own explicit id the id its
-// trace has so far. A span's write is provisional until its trace's id is
-// final (the root's explicit id is known); when a later span of the batch
-// changes the trace's id (a root after its children, an explicit id after
-// derived ones, a link), a fix-up pass rewrites the provisional spans, so that
-// every span of a trace in the batch ends up with the same id.
+// processTraces first looks every trace of the batch up in the cache, in one
+// visit (lookUpTraces). It then reads and writes each span in one pass, while
+// its attributes are in the CPU cache, giving a span without its own explicit
+// id the id its trace has so far. A span's write is provisional until its
+// trace's id is final (the root's explicit id is known); when a later span of
+// the batch changes the trace's id (a root after its children, an explicit id
+// after derived ones, a link), a fix-up pass rewrites the provisional spans,
+// so that every span of a trace in the batch ends up with the same id.
+// Finally the cache learns the batch's explicit ids, in one visit (store).
 //
 // The trace-wide id is, in order of preference: the root span's explicit id
 // (a root explicit id already cached stays), the cached id, the first other
@@ -24,6 +28,7 @@ func (c *correlator) processTraces(ctx context.Context, td ptrace.Traces) (ptrac
 	defer c.putBatch(w.b)
 
 	resourceSpans := td.ResourceSpans()
+	w.lookUpTraces(resourceSpans)
 	for i := 0; i < resourceSpans.Len(); i++ {
 		scopeSpans := resourceSpans.At(i).ScopeSpans()
 		for j := 0; j < scopeSpans.Len(); j++ {
@@ -35,6 +40,7 @@ func (c *correlator) processTraces(ctx context.Context, td ptrace.Traces) (ptrac
 	}
 	w.adoptLinks()
 	w.fixUp()
+	w.store()
 	if w.enrich {
 		c.record(ctx, signalTraces, &w.counts)
 	}
@@ -60,14 +66,13 @@ func (w *traceWalk) span(span ptrace.Span) {
 		w.write(attrs, &m, m.id, explicitOr(m.id, outcomeNone, m.rejected))
 		return
 	}
-	explicitRoot := m.id != "" && span.ParentSpanID().IsEmpty()
-	slot := w.trace(traceID, explicitRoot)
+	slot, _ := w.b.slot(traceID)
 	tr := &w.b.traces[slot]
 	if links := span.Links(); links.Len() > 0 {
 		w.recordLinks(slot, traceID, links)
 	}
 	if m.id != "" {
-		w.learnExplicit(tr, m.id, explicitRoot)
+		w.learnExplicit(tr, m.id, span.ParentSpanID().IsEmpty())
 		w.write(attrs, &m, m.id, outcomeExplicit)
 		return
 	}
@@ -87,37 +92,44 @@ func (w *traceWalk) span(span ptrace.Span) {
 	w.b.items = append(w.b.items, item{attrs: attrs, slot: slot, version: tr.version, rejected: m.rejected})
 }
 
-// trace returns the slot of traceID, looking its cached id up on first
-// sight, but for a root span with an explicit id: learnExplicit's Put then
-// learns the cached id in the same visit to the cache.
-func (w *traceWalk) trace(traceID pcommon.TraceID, explicitRoot bool) int32 {
-	slot, isNew := w.b.slot(traceID)
-	if isNew && !explicitRoot {
-		tr := &w.b.traces[slot]
-		id, fromRoot, ok := w.c.cache.Get(traceID, w.now)
-		if ok {
-			tr.id, tr.outcome, tr.final, tr.cached = id, outcomePropagated, fromRoot, true
+// lookUpTraces gives each trace of the batch its slot, and what the cache
+// holds for it, before any span is processed: one visit to the cache for the
+// whole batch, whose misses in the CPU caches overlap.
+func (w *traceWalk) lookUpTraces(resourceSpans ptrace.ResourceSpansSlice) {
+	b := w.b
+	for i := 0; i < resourceSpans.Len(); i++ {
+		scopeSpans := resourceSpans.At(i).ScopeSpans()
+		for j := 0; j < scopeSpans.Len(); j++ {
+			spans := scopeSpans.At(j).Spans()
+			for k := 0; k < spans.Len(); k++ {
+				if traceID := spans.At(k).TraceID(); !traceID.IsEmpty() {
+					if _, isNew := b.slot(traceID); isNew {
+						b.entries = append(b.entries, idcache.Entry{TraceID: traceID})
+					}
+				}
+			}
 		}
 	}
-	return slot
+	w.c.cache.GetAll(b.entries, w.now)
+	for slot := range b.entries {
+		if e := &b.entries[slot]; e.ID != "" {
+			tr := &b.traces[slot]
+			tr.id, tr.outcome, tr.final, tr.cached = e.ID, outcomePropagated, e.FromRoot, true
+		}
+	}
 }
 
 // learnExplicit applies a span's explicit id to its trace: a root's wins
-// unless a root's is already cached (Put then returns that one); another
-// span's only when the trace has no explicit id yet. The cache learns it at
-// once, in the visit to the cache that looks the trace up (a root) or while
-// the trace's set is still in the CPU cache from that lookup (another span);
-// a child's id cached before its root's in the same batch is simply replaced.
+// unless a root's is already cached; another span's only when the trace has
+// no id from the cache or the batch yet. store then teaches it to the cache.
 func (w *traceWalk) learnExplicit(tr *traceState, id string, isRoot bool) {
 	switch {
 	case tr.final:
 	case isRoot:
-		tr.explicit = w.c.cache.Put(tr.traceID, id, true, w.now)
-		tr.setID(tr.explicit, outcomePropagated)
+		tr.learn(id, true)
 		tr.final = true
 	case tr.explicit == "" && !tr.cached:
-		tr.explicit = w.c.cache.Put(tr.traceID, id, false, w.now)
-		tr.setID(tr.explicit, outcomePropagated)
+		tr.learn(id, false)
 	}
 }
 
@@ -154,8 +166,7 @@ func (w *traceWalk) adoptLinks() {
 				unresolved = append(unresolved, link)
 				continue
 			}
-			tr.explicit = w.c.cache.Put(tr.traceID, id, false, w.now)
-			tr.setID(tr.explicit, outcomePropagated)
+			tr.learn(id, false)
 		}
 		if len(unresolved) == len(pending) {
 			return
@@ -176,6 +187,18 @@ func (w *traceWalk) fixUp() {
 		}
 		w.counts[explicitOr("", tr.outcome, it.rejected)]++
 	}
+}
+
+// store teaches the cache the explicit ids the batch learned, in one visit.
+func (w *traceWalk) store() {
+	entries := w.b.entries[:0]
+	for i := range w.b.traces {
+		if tr := &w.b.traces[i]; tr.explicit != "" {
+			entries = append(entries, idcache.Entry{TraceID: tr.traceID, ID: tr.explicit, FromRoot: tr.explicitFromRoot})
+		}
+	}
+	w.c.cache.PutAll(entries, w.now)
+	w.b.entries = entries
 }
 
 func (w *traceWalk) write(attrs pcommon.Map, m *match, id string, oc outcome) {

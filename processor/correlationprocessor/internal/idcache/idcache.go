@@ -10,6 +10,10 @@
 // by several entries (one allocation for several traces, a hard bound of
 // correlationid.MaxLength bytes per entry). BytesPerEntry gives the
 // resulting bound.
+//
+// A large cache is mostly out of the CPU caches, so each operation waits for
+// memory. GetAll and PutAll serve a whole batch of traces under one lock and
+// read all their sets before using any, so that those waits overlap.
 package idcache // import "github.com/ollystack/ollystack/processor/correlationprocessor/internal/idcache"
 
 import (
@@ -101,6 +105,8 @@ type Cache struct {
 	chunk []byte
 	// evictions counts entries dropped to make room, by Eviction.
 	evictions [2]uint64
+	// touched is the sum of the words touch loads.
+	touched uint64
 }
 
 // New returns a cache of maxTraces entries (from Ways up, rounded up to a
@@ -137,20 +143,12 @@ func (c *Cache) Stats() (entries int, evictions [2]uint64) {
 // Get returns the id cached for traceID and whether it came from the trace's
 // root span. A hit extends the entry's life by ttl.
 func (c *Cache) Get(traceID [16]byte, now time.Time) (id string, fromRoot, ok bool) {
-	nowNanos := now.UnixNano()
-	i, tag := c.set(traceID)
+	e := Entry{TraceID: traceID}
+	e.locate(c)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.present[i]&presenceBit(tag) == 0 {
-		return "", false, false
-	}
-	s := &c.sets[i]
-	w := s.find(traceID, tag)
-	if w < 0 || s.expiresAt[w] <= nowNanos {
-		return "", false, false
-	}
-	s.expiresAt[w] = nowNanos + c.ttl
-	return s.entries[w].id, s.fromRoot&(1<<w) != 0, true
+	c.get(&e, now.UnixNano())
+	return e.ID, e.FromRoot, e.ID != ""
 }
 
 // Put stores id for traceID, unless the cache holds the id of the trace's
@@ -158,40 +156,125 @@ func (c *Cache) Get(traceID [16]byte, now time.Time) (id string, fromRoot, ok bo
 // The cache keeps its own copy of id, so callers may pass substrings of large
 // values.
 func (c *Cache) Put(traceID [16]byte, id string, fromRoot bool, now time.Time) string {
-	nowNanos := now.UnixNano()
-	i, tag := c.set(traceID)
+	e := Entry{TraceID: traceID, ID: id, FromRoot: fromRoot}
+	e.locate(c)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.put(&e, now.UnixNano())
+}
+
+// Entry is one trace of GetAll and PutAll.
+type Entry struct {
+	TraceID [16]byte
+	// ID is the trace's id: GetAll sets it, "" when not cached; PutAll
+	// stores it (never "").
+	ID string
+	// FromRoot tells whether ID came from the trace's root span.
+	FromRoot bool
+
+	set int
+	tag uint8
+}
+
+func (e *Entry) locate(c *Cache) {
+	e.set, e.tag = c.set(e.TraceID)
+}
+
+// GetAll does what Get does for each of entries, under one lock, and reads
+// the sets of all of them before using any: a large cache is mostly out of
+// the CPU caches, and their misses then overlap instead of adding up.
+func (c *Cache) GetAll(entries []Entry, now time.Time) {
+	c.locateAll(entries)
+	nowNanos := now.UnixNano()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.touch(entries)
+	for i := range entries {
+		c.get(&entries[i], nowNanos)
+	}
+}
+
+// PutAll does what Put does for each of entries, in order, under one lock,
+// reading their sets first as GetAll does; the ids held afterwards are not
+// returned.
+func (c *Cache) PutAll(entries []Entry, now time.Time) {
+	c.locateAll(entries)
+	nowNanos := now.UnixNano()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.touch(entries)
+	for i := range entries {
+		c.put(&entries[i], nowNanos)
+	}
+}
+
+func (c *Cache) locateAll(entries []Entry) {
+	for i := range entries {
+		entries[i].locate(c)
+	}
+}
+
+// touch loads the words of the sets of entries that get and put read first.
+// Go has no prefetch instruction, but these loads depend on nothing but the
+// entries, so the CPU issues many at once; their sum is kept only so that
+// the compiler keeps them.
+func (c *Cache) touch(entries []Entry) {
+	var sum uint64
+	for i := range entries {
+		s := &c.sets[entries[i].set]
+		sum += c.present[entries[i].set] + uint64(s.used) + uint64(s.expiresAt[Ways-1])
+	}
+	c.touched += sum
+}
+
+// get sets e.ID and e.FromRoot to what the cache holds for e.TraceID; c.mu
+// is held.
+func (c *Cache) get(e *Entry, nowNanos int64) {
+	e.ID, e.FromRoot = "", false
+	if c.present[e.set]&presenceBit(e.tag) == 0 {
+		return
+	}
+	s := &c.sets[e.set]
+	w := s.find(e.TraceID, e.tag)
+	if w < 0 || s.expiresAt[w] <= nowNanos {
+		return
+	}
+	s.expiresAt[w] = nowNanos + c.ttl
+	e.ID, e.FromRoot = s.entries[w].id, s.fromRoot&(1<<w) != 0
+}
+
+// put stores e as Put does; c.mu is held.
+func (c *Cache) put(e *Entry, nowNanos int64) string {
 	// The present bits are loaded while the set is: both miss the CPU
 	// caches at once, and the store, if any, then finds its line there.
-	present := c.present[i]
-	s := &c.sets[i]
-	w := s.find(traceID, tag)
+	present := c.present[e.set]
+	s := &c.sets[e.set]
+	w := s.find(e.TraceID, e.tag)
 	switch {
 	case w < 0:
 		w = c.replace(s, nowNanos)
-		s.tags[w] = tag
-		s.entries[w] = entry{traceID: traceID}
+		s.tags[w] = e.tag
+		s.entries[w] = entry{traceID: e.TraceID}
 		s.fromRoot &^= 1 << w
 		if p := s.presence(); p != present {
-			c.present[i] = p
+			c.present[e.set] = p
 		}
 	case s.expiresAt[w] <= nowNanos:
 		// Expired, as Get tells: its root's id no longer holds.
 		s.fromRoot &^= 1 << w
 	}
 	s.expiresAt[w] = nowNanos + c.ttl
-	e := &s.entries[w]
+	held := &s.entries[w]
 	if s.fromRoot&(1<<w) != 0 {
-		return e.id
+		return held.id
 	}
-	if e.id != id {
-		e.id = c.copyID(id)
+	if held.id != e.ID {
+		held.id = c.copyID(e.ID)
 	}
-	if fromRoot {
+	if e.FromRoot {
 		s.fromRoot |= 1 << w
 	}
-	return id
+	return e.ID
 }
 
 // set returns the index of the set of traceID and its tag. Multiplying the

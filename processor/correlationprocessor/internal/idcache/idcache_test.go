@@ -43,6 +43,56 @@ func TestGetPut(t *testing.T) {
 	assert.Equal(t, 1, entries)
 }
 
+// TestGetAllPutAll checks that the batch calls do what Get and Put do for
+// each entry: on a cache whose sets hold several traces each, including one
+// evicted by PutAll itself.
+func TestGetAllPutAll(t *testing.T) {
+	const n = 64
+	single, batched := New(24, time.Minute), New(24, time.Minute)
+	batched.seed = single.seed
+	for i := range n {
+		single.Put(traceID(i), "old-"+strconv.Itoa(i), i%3 == 0, epoch)
+	}
+	batched.PutAll(func() []Entry {
+		var entries []Entry
+		for i := range n {
+			entries = append(entries, Entry{TraceID: traceID(i), ID: "old-" + strconv.Itoa(i), FromRoot: i%3 == 0})
+		}
+		return entries
+	}(), epoch)
+
+	// Later puts: a root's id stays, a child's is replaced, in order.
+	var puts []Entry
+	for i := n / 2; i < n+8; i++ {
+		puts = append(puts, Entry{TraceID: traceID(i), ID: "new-" + strconv.Itoa(i), FromRoot: i%2 == 0})
+	}
+	later := epoch.Add(time.Second)
+	for _, e := range puts {
+		single.Put(e.TraceID, e.ID, e.FromRoot, later)
+	}
+	batched.PutAll(puts, later)
+
+	var gets []Entry
+	for i := range n + 8 {
+		gets = append(gets, Entry{TraceID: traceID(i), ID: "stale"})
+	}
+	batched.GetAll(gets, later)
+	hits := 0
+	for i, e := range gets {
+		id, fromRoot, ok := single.Get(traceID(i), later)
+		assert.Equal(t, id, e.ID, "trace %d", i)
+		assert.Equal(t, fromRoot, e.FromRoot, "trace %d", i)
+		if ok {
+			hits++
+		}
+	}
+	assert.Equal(t, 24, hits, "a full cache")
+	singleSize, singleEvictions := single.Stats()
+	batchedSize, batchedEvictions := batched.Stats()
+	assert.Equal(t, singleSize, batchedSize)
+	assert.Equal(t, singleEvictions, batchedEvictions)
+}
+
 func TestPutCopiesTheID(t *testing.T) {
 	c := New(1, time.Minute)
 	big := strings.Repeat("x", 1<<20)
