@@ -184,6 +184,9 @@ func (e *Entry) locate(c *Cache) {
 // the sets of all of them before using any: a large cache is mostly out of
 // the CPU caches, and their misses then overlap instead of adding up.
 func (c *Cache) GetAll(entries []Entry, now time.Time) {
+	if len(entries) == 0 {
+		return
+	}
 	c.locateAll(entries)
 	nowNanos := now.UnixNano()
 	c.mu.Lock()
@@ -198,6 +201,9 @@ func (c *Cache) GetAll(entries []Entry, now time.Time) {
 // reading their sets first as GetAll does; the ids held afterwards are not
 // returned.
 func (c *Cache) PutAll(entries []Entry, now time.Time) {
+	if len(entries) == 0 {
+		return
+	}
 	c.locateAll(entries)
 	nowNanos := now.UnixNano()
 	c.mu.Lock()
