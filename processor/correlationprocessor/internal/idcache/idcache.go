@@ -184,39 +184,29 @@ func (e *Entry) locate(c *Cache) {
 // the sets of all of them before using any: a large cache is mostly out of
 // the CPU caches, and their misses then overlap instead of adding up.
 func (c *Cache) GetAll(entries []Entry, now time.Time) {
-	if len(entries) == 0 {
-		return
-	}
-	c.locateAll(entries)
-	nowNanos := now.UnixNano()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.touch(entries)
-	for i := range entries {
-		c.get(&entries[i], nowNanos)
-	}
+	c.forAll(entries, now, c.get)
 }
 
 // PutAll does what Put does for each of entries, in order, under one lock,
 // reading their sets first as GetAll does; the ids held afterwards are not
 // returned.
 func (c *Cache) PutAll(entries []Entry, now time.Time) {
+	c.forAll(entries, now, func(e *Entry, nowNanos int64) { c.put(e, nowNanos) })
+}
+
+func (c *Cache) forAll(entries []Entry, now time.Time, op func(e *Entry, nowNanos int64)) {
 	if len(entries) == 0 {
 		return
 	}
-	c.locateAll(entries)
+	for i := range entries {
+		entries[i].locate(c)
+	}
 	nowNanos := now.UnixNano()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.touch(entries)
 	for i := range entries {
-		c.put(&entries[i], nowNanos)
-	}
-}
-
-func (c *Cache) locateAll(entries []Entry) {
-	for i := range entries {
-		entries[i].locate(c)
+		op(&entries[i], nowNanos)
 	}
 }
 
