@@ -154,7 +154,8 @@ func (c *Cache) Get(traceID [16]byte, now time.Time) (id string, fromRoot, ok bo
 // Put stores id for traceID, unless the cache holds the id of the trace's
 // root span, which no other id replaces, and returns the id it holds then.
 // The cache keeps its own copy of id, so callers may pass substrings of large
-// values.
+// values. The processor stores through PutAll; Put is its one-trace form,
+// which the tests hold PutAll to.
 func (c *Cache) Put(traceID [16]byte, id string, fromRoot bool, now time.Time) string {
 	e := Entry{TraceID: traceID, ID: id, FromRoot: fromRoot}
 	e.locate(c)
