@@ -180,14 +180,7 @@ func (p *pipelines) consumeLogs(t *testing.T, ctx context.Context, ld plog.Logs)
 }
 
 func forEachSpan(td ptrace.Traces, fn func(ptrace.Span)) {
-	resourceSpans := td.ResourceSpans()
-	for i := 0; i < resourceSpans.Len(); i++ {
-		scopeSpans := resourceSpans.At(i).ScopeSpans()
-		for j := 0; j < scopeSpans.Len(); j++ {
-			spans := scopeSpans.At(j).Spans()
-			for k := 0; k < spans.Len(); k++ {
-				fn(spans.At(k))
-			}
-		}
+	for span := range allSpans(td) {
+		fn(span)
 	}
 }

@@ -2,6 +2,7 @@ package correlationprocessor // import "github.com/ollystack/ollystack/processor
 
 import (
 	"context"
+	"iter"
 	"time"
 
 	"go.opentelemetry.io/collector/pdata/pcommon"
@@ -27,16 +28,9 @@ func (c *correlator) processTraces(ctx context.Context, td ptrace.Traces) (ptrac
 	w := traceWalk{c: c, b: c.getBatch(), req: c.requestID(ctx), now: c.now(), enrich: c.cfg.EnrichSpans}
 	defer c.putBatch(w.b)
 
-	resourceSpans := td.ResourceSpans()
-	w.lookUpTraces(resourceSpans)
-	for i := 0; i < resourceSpans.Len(); i++ {
-		scopeSpans := resourceSpans.At(i).ScopeSpans()
-		for j := 0; j < scopeSpans.Len(); j++ {
-			spans := scopeSpans.At(j).Spans()
-			for k := 0; k < spans.Len(); k++ {
-				w.span(spans.At(k))
-			}
-		}
+	w.lookUpTraces(td)
+	for span := range allSpans(td) {
+		w.span(span)
 	}
 	w.adoptLinks()
 	w.fixUp()
@@ -45,6 +39,24 @@ func (c *correlator) processTraces(ctx context.Context, td ptrace.Traces) (ptrac
 		c.record(ctx, signalTraces, &w.counts)
 	}
 	return td, nil
+}
+
+// allSpans yields every span of td, in order.
+func allSpans(td ptrace.Traces) iter.Seq[ptrace.Span] {
+	return func(yield func(ptrace.Span) bool) {
+		resourceSpans := td.ResourceSpans()
+		for i := 0; i < resourceSpans.Len(); i++ {
+			scopeSpans := resourceSpans.At(i).ScopeSpans()
+			for j := 0; j < scopeSpans.Len(); j++ {
+				spans := scopeSpans.At(j).Spans()
+				for k := 0; k < spans.Len(); k++ {
+					if !yield(spans.At(k)) {
+						return
+					}
+				}
+			}
+		}
+	}
 }
 
 // traceWalk is the state of one processTraces call.
@@ -95,18 +107,12 @@ func (w *traceWalk) span(span ptrace.Span) {
 // lookUpTraces gives each trace of the batch its slot, and what the cache
 // holds for it, before any span is processed: one visit to the cache for the
 // whole batch, whose misses in the CPU caches overlap.
-func (w *traceWalk) lookUpTraces(resourceSpans ptrace.ResourceSpansSlice) {
+func (w *traceWalk) lookUpTraces(td ptrace.Traces) {
 	b := w.b
-	for i := 0; i < resourceSpans.Len(); i++ {
-		scopeSpans := resourceSpans.At(i).ScopeSpans()
-		for j := 0; j < scopeSpans.Len(); j++ {
-			spans := scopeSpans.At(j).Spans()
-			for k := 0; k < spans.Len(); k++ {
-				if traceID := spans.At(k).TraceID(); !traceID.IsEmpty() {
-					if _, isNew := b.slot(traceID); isNew {
-						b.entries = append(b.entries, idcache.Entry{TraceID: traceID})
-					}
-				}
+	for span := range allSpans(td) {
+		if traceID := span.TraceID(); !traceID.IsEmpty() {
+			if _, isNew := b.slot(traceID); isNew {
+				b.entries = append(b.entries, idcache.Entry{TraceID: traceID})
 			}
 		}
 	}
